@@ -1,0 +1,3 @@
+from pmsync.cli.app import main
+
+main()

@@ -1,0 +1,133 @@
+"""The `pmsync` command: global options, sub-commands, and one place that maps errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from pmsync.cli.context import Env
+from pmsync.errors import PmsyncError
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"pmsync: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class PmsyncGroup(TyperGroup):
+    """Runs the command and turns every failure into one line on stderr and an exit code."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from typer._click import exceptions as click_exc
+
+        try:
+            result = super().main(
+                args=args,
+                prog_name=prog_name or "pmsync",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except PmsyncError as exc:
+            _fail(str(exc), exc.exit_code)
+        except click_exc.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "pmsync"
+            _fail(f"{exc.format_message()} (see '{where} --help')", 2)
+        except click_exc.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code or 1)
+        except click_exc.Abort:
+            _fail("aborted", 1)
+        except sqlite3.Error as exc:
+            from pmsync.storage.connection import translate
+
+            _fail(str(translate(exc, _db_path())), 1)
+        except BrokenPipeError:
+            # `pmsync deal list | head`: the reader left; that is not an error.
+            sys.stderr.close()
+            sys.exit(0)
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was written", 130)
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}", 1)
+        except Exception as exc:
+            _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", 1)
+        if isinstance(result, int):
+            sys.exit(result)
+        sys.exit(0)
+
+
+def _db_path() -> Any:
+    from pmsync.storage.connection import resolve_path
+
+    return resolve_path(None)
+
+
+app = typer.Typer(
+    cls=PmsyncGroup,
+    name="pmsync",
+    help="Keep sellers and project managers on one page: deals, estimates, special terms, "
+    "intel and PM capacity in one SQLite file; check a delivery date before promising it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="PMSYNC_DB",
+            show_envvar=True,
+            metavar="PATH",
+            help="The database file (default: pmsync.db in your user data folder).",
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            envvar="PMSYNC_TODAY",
+            show_envvar=True,
+            metavar="DATE",
+            help="Take this date as today everywhere (for reproducible runs).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = Env(db=db, today_text=today)
+
+
+def _register() -> None:
+    from pmsync.cli import check, config, deals, demo, pms, records
+
+    app.add_typer(pms.app, name="pm")
+    app.add_typer(deals.app, name="deal")
+    app.add_typer(records.estimate_app, name="estimate")
+    app.add_typer(records.term_app, name="term")
+    app.add_typer(records.update_app, name="update")
+    app.add_typer(config.app, name="config")
+    app.command("check-date")(check.check_date)
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    app()

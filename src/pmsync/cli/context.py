@@ -1,0 +1,86 @@
+"""What every command shares: the database, today's date, and common options."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Annotated
+
+import typer
+
+from pmsync.core.dates import parse_date
+from pmsync.errors import BadInput
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@dataclass
+class Env:
+    db: str | None = None
+    today_text: str | None = None
+
+    @cached_property
+    def today(self) -> date:
+        text = self.today_text or os.environ.get("PMSYNC_TODAY")
+        return parse_date(text, date.today(), "--today") if text else date.today()
+
+    def date(self, text: str | None, what: str) -> date | None:
+        return None if text is None else parse_date(text, self.today, what)
+
+    @contextlib.contextmanager
+    def store(self, write: bool = False) -> Iterator:  # Iterator[Store]
+        from pmsync.storage.connection import resolve_path
+        from pmsync.storage.store import Store
+
+        today = self.today  # a bad --today is bad input before any file is touched
+        store = Store(resolve_path(self.db), today)
+        try:
+            with store.write() if write else store.read():
+                yield store
+        finally:
+            store.close()
+
+
+def env(ctx: typer.Context) -> Env:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Env):
+        root.obj = Env()
+    return root.obj
+
+
+def need_one(**options: object) -> None:
+    """Refuse an update that changes nothing."""
+    if all(v is None for v in options.values()):
+        names = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise BadInput(f"nothing to change; give at least one of {names}")
+
+
+def deal_id(text: str) -> int:
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise BadInput(
+            f"'{text}' is not a deal id; ids are whole numbers (pmsync deal list)"
+        ) from None
+    if value <= 0:
+        raise BadInput(f"'{text}' is not a deal id; ids are positive whole numbers")
+    return value
+
+
+def forecaster(store, include_pipeline: bool = False):
+    """The forecast engine loaded with the team, its open work and its history."""
+    from pmsync.core.forecast import Forecaster
+    from pmsync.core.models import OPEN_STAGES
+
+    return Forecaster(
+        pms=store.pms(),
+        deals=store.deals(stages=OPEN_STAGES),
+        delivered=store.deals(stages=("delivered",)),
+        today=store.today,
+        settings=store.settings(),
+        include_pipeline=include_pipeline,
+    )

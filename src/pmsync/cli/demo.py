@@ -1,0 +1,66 @@
+"""`pmsync demo`: a sample team in its own database, and what a seller and a PM would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pmsync.cli.context import env
+from pmsync.present import output
+
+
+def _demo_path() -> Path:
+    from pmsync.storage.connection import default_path
+
+    return default_path().with_name("pmsync-demo.db")
+
+
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--demo-db",
+            metavar="PATH",
+            help="Where to build the demo team (default: "
+            "pmsync-demo.db beside your real database; it is rebuilt on every run).",
+        ),
+    ] = None,
+) -> None:
+    """Build a sample team (never your real database) and show check-date and deal list."""
+    from pmsync.cli.context import Env
+    from pmsync.sample import build
+
+    e = env(ctx)
+    path = Path(db).expanduser() if db else _demo_path()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    demo_env = Env(db=str(path), today_text=e.today.isoformat())
+    with demo_env.store(write=True) as store:
+        counts = build(store, e.today)
+    output.say(
+        f"Demo team: {counts['pms']} PMs, {counts['open']} open deals, "
+        f"{counts['delivered']} delivered, in {path}",
+        style="bold",
+    )
+    output.say(f"Try it yourself: pmsync --db {path} deal list", style="dim")
+    from pmsync.cli.app import app
+
+    for title, args in (
+        (
+            "A seller asks: can we deliver 120 hours by three weeks from now?",
+            ["check-date", "--hours", "120", "--by", "+3w"],
+        ),
+        ("... and what date could we promise for 80 hours?", ["check-date", "--hours", "80"]),
+        ("The PMs' view: open deals with their forecast", ["deal", "list"]),
+    ):
+        output.say("")
+        output.say(f"$ pmsync {' '.join(args)}", style="bold cyan")
+        output.say(f"# {title}", style="dim")
+        try:
+            app(["--db", str(path), "--today", e.today.isoformat(), *args], standalone_mode=False)
+        except SystemExit as exc:  # check-date exits with its verdict
+            if exc.code not in (0, 3, 4, None):
+                raise

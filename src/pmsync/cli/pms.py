@@ -1,0 +1,210 @@
+"""`pmsync pm ...`: project managers, their capacity and time off."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pmsync.cli.context import JsonOpt, env, need_one
+from pmsync.core.calendar import check_holidays, format_workdays, parse_workdays
+from pmsync.core.models import PM, TimeOff
+from pmsync.core.rules import check_capacity, check_span, check_text
+from pmsync.present import output
+from pmsync.present.records import pm_json
+
+app = typer.Typer(
+    help="Project managers: capacity, working days, holidays and time off.", no_args_is_help=True
+)
+
+Capacity = Annotated[
+    float | None, typer.Option("--capacity", "-c", help="Hours per week the PM can give to deals.")
+]
+Email = Annotated[str | None, typer.Option("--email", help="The PM's email address.")]
+Workdays = Annotated[
+    str | None,
+    typer.Option(
+        "--workdays", help="Working days: mon-fri (default), mon-thu, or a list: mon,tue,thu."
+    ),
+]
+Holidays = Annotated[
+    str | None,
+    typer.Option(
+        "--holidays",
+        help="Public-holiday calendar: a country code, optionally with a "
+        "subdivision (US, GB, DE-BY). 'none' removes it.",
+    ),
+]
+
+
+def _holidays(text: str | None) -> str | None:
+    if text is None or text.lower() in ("", "none"):
+        return None
+    return check_holidays(text)
+
+
+def _show(pm: PM, as_json: bool) -> None:
+    if as_json:
+        output.print_json(pm_json(pm))
+        return
+    output.print_fields(
+        [
+            ("name", pm.name),
+            ("email", pm.email),
+            (
+                "capacity",
+                f"{output.fmt(pm.capacity)} h/week "
+                f"({output.fmt(round(pm.hours_per_day, 2))} h per working day)",
+            ),
+            ("working days", format_workdays(pm.workdays)),
+            ("holidays", pm.holidays),
+            (
+                "time off",
+                "; ".join(
+                    f"{t.start} to {t.end}" + (f" ({t.reason})" if t.reason else "")
+                    for t in pm.timeoff
+                )
+                or None,
+            ),
+        ]
+    )
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The PM's name (unique).")],
+    capacity: Capacity = None,
+    email: Email = None,
+    workdays: Workdays = None,
+    holidays: Holidays = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a PM with their weekly capacity."""
+    from pmsync.errors import BadInput
+
+    if capacity is None:
+        raise BadInput("a PM needs --capacity HOURS_PER_WEEK (e.g. --capacity 40)")
+    pm = PM(
+        name=check_text(name, "the PM's name"),
+        capacity=check_capacity(capacity),
+        email=email,
+        workdays=parse_workdays(workdays or "mon-fri"),
+        holidays=_holidays(holidays),
+    )
+    with env(ctx).store(write=True) as store:
+        pm = store.add_pm(pm)
+    if as_json:
+        output.print_json(pm_json(pm))
+    else:
+        output.say(
+            f"Added PM {pm.name}: {output.fmt(pm.capacity)} h/week, {format_workdays(pm.workdays)}."
+        )
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List PMs with their capacity."""
+    with env(ctx).store() as store:
+        pms = store.pms()
+    if as_json:
+        output.print_json([pm_json(p) for p in pms])
+        return
+    output.print_table(
+        pms,
+        [
+            ("name", lambda p: p.name),
+            ("h/week", lambda p: p.capacity),
+            ("h/day", lambda p: round(p.hours_per_day, 2)),
+            ("days", lambda p: format_workdays(p.workdays)),
+            ("holidays", lambda p: p.holidays),
+            ("time off", lambda p: len(p.timeoff) or None),
+            ("email", lambda p: p.email),
+        ],
+        numeric=("h/week", "h/day", "time off"),
+        empty="No PMs yet. Add one: pmsync pm add NAME --capacity 40",
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+    """Show one PM, with time off."""
+    with env(ctx).store() as store:
+        pm = store.pm(name)
+    _show(pm, as_json)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: str,
+    new_name: Annotated[str | None, typer.Option("--name", help="Rename the PM.")] = None,
+    capacity: Capacity = None,
+    email: Email = None,
+    workdays: Workdays = None,
+    holidays: Holidays = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a PM's name, capacity, email, working days or holiday calendar."""
+    need_one(name=new_name, capacity=capacity, email=email, workdays=workdays, holidays=holidays)
+    changes: dict = {}
+    if new_name is not None:
+        changes["name"] = check_text(new_name, "the PM's name")
+    if capacity is not None:
+        changes["capacity"] = check_capacity(capacity)
+    if email is not None:
+        changes["email"] = email or None
+    if workdays is not None:
+        changes["workdays"] = parse_workdays(workdays)
+    if holidays is not None:
+        changes["holidays"] = _holidays(holidays)
+    with env(ctx).store(write=True) as store:
+        pm = store.update_pm(name, changes)
+    if as_json:
+        output.print_json(pm_json(pm))
+    else:
+        output.say(f"Updated PM {pm.name}.")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, name: str) -> None:
+    """Remove a PM who has no open deals (delivered deals keep their history)."""
+    with env(ctx).store(write=True) as store:
+        pm = store.remove_pm(name)
+    output.say(f"Removed PM {pm.name}.")
+
+
+@app.command("timeoff")
+def timeoff(
+    ctx: typer.Context,
+    name: str,
+    start: Annotated[str, typer.Argument(metavar="FROM", help="First day off.")],
+    end: Annotated[str, typer.Argument(metavar="TO", help="Last day off (inclusive).")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (holiday, course...).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record time off for a PM (an inclusive date range)."""
+    e = env(ctx)
+    first, last = e.date(start, "FROM"), e.date(end, "TO")
+    assert first and last
+    check_span(first, last, "time off")
+    with e.store(write=True) as store:
+        off = store.add_timeoff(name, TimeOff(first, last, reason))
+        pm = store.pm(name)
+    if as_json:
+        output.print_json(
+            {
+                "id": off.id,
+                "pm": pm.name,
+                "from": off.start.isoformat(),
+                "to": off.end.isoformat(),
+                "reason": off.reason,
+            }
+        )
+    else:
+        days = (off.end - off.start).days + 1
+        output.say(
+            f"{pm.name} is off {off.start} to {off.end} ({days} day{'s' if days != 1 else ''})."
+        )

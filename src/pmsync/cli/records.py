@@ -1,0 +1,334 @@
+"""`pmsync estimate|term|update ...`: what PMs and sellers record about a deal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+
+from pmsync.cli.context import JsonOpt, deal_id, env, forecaster
+from pmsync.core.models import DATED_TERM_KINDS, Estimate, Term, Update
+from pmsync.core.rules import (
+    check_days,
+    check_hours,
+    check_money,
+    check_range,
+    check_signal,
+    check_term_kind,
+    check_text,
+)
+from pmsync.errors import BadInput
+from pmsync.present import output
+from pmsync.present.records import estimate_json, term_json, update_json
+
+DealArg = Annotated[str, typer.Argument(metavar="DEAL", help="The deal's id.")]
+
+# -- estimates -----------------------------------------------------------------------
+estimate_app = typer.Typer(
+    help="Effort estimates: the latest counts; history is kept.", no_args_is_help=True
+)
+
+
+@estimate_app.command("add")
+def estimate_add(
+    ctx: typer.Context,
+    deal: DealArg,
+    hours: Annotated[float, typer.Argument(help="Most likely total hours.")],
+    low: Annotated[float | None, typer.Option("--low", help="Optimistic hours.")] = None,
+    high: Annotated[float | None, typer.Option("--high", help="Pessimistic hours.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who estimated.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Assumptions, scope.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a new estimate for a deal (total hours, not hours left)."""
+    did = deal_id(deal)
+    check_hours(hours, "HOURS")
+    check_range(hours, low, high)
+    with env(ctx).store(write=True) as store:
+        d = store.deal(did)
+        if not d.is_open:
+            raise BadInput(f"deal {did} is {d.stage}; estimates are for open deals")
+        est = store.add_estimate(Estimate(did, hours, low, high, by, note))
+    if as_json:
+        output.print_json(estimate_json(est))
+    else:
+        rng = f" ({output.fmt(low or hours)}-{output.fmt(high or hours)})" if low or high else ""
+        output.say(f"Estimated deal {did} at {output.fmt(hours)} h{rng}.")
+
+
+@estimate_app.command("list")
+def estimate_list(ctx: typer.Context, deal: DealArg, as_json: JsonOpt = False) -> None:
+    """A deal's estimates, oldest first (the last one counts)."""
+    did = deal_id(deal)
+    with env(ctx).store() as store:
+        store.deal(did)
+        rows = store.estimates(did)
+    if as_json:
+        output.print_json([estimate_json(e) for e in rows])
+        return
+    output.print_table(
+        rows,
+        [
+            ("id", lambda e: e.id),
+            ("hours", lambda e: e.hours),
+            ("low", lambda e: e.low),
+            ("high", lambda e: e.high),
+            ("by", lambda e: e.author),
+            ("note", lambda e: e.note),
+            ("when", lambda e: e.created),
+        ],
+        numeric=("id", "hours", "low", "high"),
+        empty=f"Deal {did} has no estimate yet: pmsync estimate add {did} HOURS",
+    )
+
+
+# -- special terms -------------------------------------------------------------------
+term_app = typer.Typer(
+    help="Special contract terms: due dates, money at stake, acknowledgements.",
+    no_args_is_help=True,
+)
+TermArg = Annotated[str, typer.Argument(metavar="TERM_ID", help="The term's id.")]
+
+
+def _term_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput(f"'{text}' is not a term id (see pmsync term list)") from None
+    if value <= 0:
+        raise BadInput(f"'{text}' is not a term id (see pmsync term list)")
+    return value
+
+
+@term_app.command("add")
+def term_add(
+    ctx: typer.Context,
+    deal: DealArg,
+    text: Annotated[str, typer.Argument(help="The term, as the contract puts it.")],
+    due: Annotated[
+        str | None, typer.Option("--due", metavar="DATE", help="When it is due.")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="payment, deadline, penalty, sla or other.")
+    ] = "other",
+    amount: Annotated[float | None, typer.Option("--amount", help="Money at stake.")] = None,
+    remind_days: Annotated[
+        int | None,
+        typer.Option(
+            "--remind-days",
+            help="Start reminding this many days before it is due "
+            "(default: the remind_days setting, 14).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a special term of a deal so it is not lost between contract and delivery."""
+    e = env(ctx)
+    did = deal_id(deal)
+    if due is None:
+        raise BadInput("a term needs --due DATE")
+    when = e.date(due, "--due")
+    assert when is not None
+    kind = check_term_kind(kind)
+    if amount is not None:
+        check_money(amount, "--amount")
+    body = check_text(text, "the term's text")
+    with e.store(write=True) as store:
+        days = check_days(
+            remind_days if remind_days is not None else store.settings().remind_days,
+            "--remind-days",
+        )
+        term = store.add_term(Term(0, did, body, when, kind, amount, days))
+    if as_json:
+        output.print_json(term_json(term))
+    else:
+        output.say(f"Added term {term.id} to deal {did}: {kind}, due {when}.")
+
+
+@term_app.command("list")
+def term_list(
+    ctx: typer.Context,
+    deal: Annotated[
+        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Only open terms.")] = False,
+    due_within: Annotated[
+        int | None,
+        typer.Option("--due-within", metavar="DAYS", help="Only terms due within this many days."),
+    ] = None,
+    unacknowledged: Annotated[
+        bool, typer.Option("--unacknowledged", help="Only terms no PM has acknowledged.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List special terms; a dated term due before its deal's forecast finish is at risk."""
+    e = env(ctx)
+    did = deal_id(deal) if deal is not None else None
+    if due_within is not None:
+        check_days(due_within, "--due-within")
+    with e.store() as store:
+        terms = store.terms(deal_id=did, open_only=open_)
+        if due_within is not None:
+            horizon = e.today + timedelta(days=due_within)
+            terms = [t for t in terms if t.due <= horizon]
+        if unacknowledged:
+            terms = [t for t in terms if not t.acknowledged_by]
+        risky = terms_at_risk(store, terms)
+    if as_json:
+        output.print_json([term_json(t, t.id in risky) for t in terms])
+        return
+    output.print_table(
+        terms,
+        [
+            ("id", lambda t: t.id),
+            ("deal", lambda t: t.deal_id),
+            ("kind", lambda t: t.kind),
+            ("due", lambda t: t.due),
+            ("amount", lambda t: t.amount),
+            ("status", lambda t: t.status),
+            ("ack by", lambda t: t.acknowledged_by),
+            ("risk", lambda t: f"at risk: finish {risky[t.id]}" if t.id in risky else None),
+            ("text", lambda t: t.text),
+        ],
+        numeric=("id", "deal", "amount"),
+        styles={"risk": lambda v: "bold red" if v else None},
+        empty="No terms match.",
+    )
+
+
+def terms_at_risk(store: Any, terms: list[Term]) -> dict[int, Any]:
+    """Open dated terms due before their deal's forecast finish -> that finish."""
+    dated = [t for t in terms if t.status == "open" and t.kind in DATED_TERM_KINDS]
+    if not dated:
+        return {}
+    deals = {t.deal_id: store.deal(t.deal_id) for t in dated}
+    pms = sorted({d.pm for d in deals.values() if d.pm and d.is_open})
+    if not pms:
+        return {}
+    forecasts = forecaster(store).portfolio(pms)
+    out = {}
+    for t in dated:
+        f = forecasts.get(t.deal_id)
+        if f is not None and f.safe_finish is not None and t.due < f.safe_finish:
+            out[t.id] = f.safe_finish
+    return out
+
+
+@term_app.command("ack")
+def term_ack(
+    ctx: typer.Context,
+    term: TermArg,
+    by: Annotated[str | None, typer.Option("--by", help="The PM who acknowledges it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A PM acknowledges a special term: they know it and will drive toward it."""
+    tid = _term_id(term)
+    if by is None:
+        raise BadInput("say which PM acknowledges it: --by NAME")
+    with env(ctx).store(write=True) as store:
+        pm = store.pm(by)
+        t = store.set_term(tid, acknowledged_by=pm.name, acknowledged_at=store.now())
+    if as_json:
+        output.print_json(term_json(t))
+    else:
+        output.say(f"{pm.name} acknowledged term {tid}.")
+
+
+def _set_status(ctx: typer.Context, term: str, status: str, as_json: bool) -> None:
+    tid = _term_id(term)
+    with env(ctx).store(write=True) as store:
+        current = store.term(tid)
+        if current.status != "open":
+            raise BadInput(f"term {tid} is already {current.status}")
+        t = store.set_term(tid, status=status)
+    if as_json:
+        output.print_json(term_json(t))
+    else:
+        output.say(f"Term {tid} is {status}.")
+
+
+@term_app.command("met")
+def term_met(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
+    """The term was met."""
+    _set_status(ctx, term, "met", as_json)
+
+
+@term_app.command("missed")
+def term_missed(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
+    """The term was missed."""
+    _set_status(ctx, term, "missed", as_json)
+
+
+@term_app.command("waive")
+def term_waive(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
+    """The client waived the term."""
+    _set_status(ctx, term, "waived", as_json)
+
+
+# -- updates (intel) -----------------------------------------------------------------
+update_app = typer.Typer(help="Status updates and intel a seller can act on.", no_args_is_help=True)
+
+
+@update_app.command("add")
+def update_add(
+    ctx: typer.Context,
+    deal: DealArg,
+    text: Annotated[str, typer.Argument(help="What happened.")],
+    signal: Annotated[
+        str,
+        typer.Option(
+            "--signal", help="info, risk, upsell, churn-risk, new-logo or stakeholder-change."
+        ),
+    ] = "info",
+    by: Annotated[str | None, typer.Option("--by", help="Who reports it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a status update or a piece of intel on a deal."""
+    did = deal_id(deal)
+    body = check_text(text, "the update's text")
+    sig = check_signal(signal)
+    with env(ctx).store(write=True) as store:
+        u = store.add_update(Update(0, did, body, sig, by))
+    if as_json:
+        output.print_json(update_json(u))
+    else:
+        output.say(f"Added {sig} update {u.id} to deal {did}.")
+
+
+@update_app.command("list")
+def update_list(
+    ctx: typer.Context,
+    deal: Annotated[
+        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only updates on or after this date."),
+    ] = None,
+    signal: Annotated[str | None, typer.Option("--signal", help="Only this signal.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List updates, oldest first."""
+    e = env(ctx)
+    did = deal_id(deal) if deal is not None else None
+    sig = check_signal(signal) if signal is not None else None
+    start = e.date(since, "--since")
+    with e.store() as store:
+        rows = store.updates(deal_id=did, since=start, signal=sig)
+    if as_json:
+        output.print_json([update_json(u) for u in rows])
+        return
+    output.print_table(
+        rows,
+        [
+            ("id", lambda u: u.id),
+            ("deal", lambda u: u.deal_id),
+            ("when", lambda u: u.created),
+            ("signal", lambda u: u.signal),
+            ("by", lambda u: u.by),
+            ("text", lambda u: u.text),
+        ],
+        numeric=("id", "deal"),
+        empty="No updates match.",
+    )

@@ -1,0 +1,178 @@
+"""A PM's working days: weekdays they work, less public holidays and time off.
+
+Every working day of a PM has the same hours (capacity / working days per week), so the
+scheduler can treat a calendar as a numbered sequence of equal days and work in whole
+intervals of it; this module owns the mapping between those numbers and dates.
+
+Hours are counted in integer *units* so that no floating-point drift can move a finish
+date: one unit is a thousandth of an hour divided by the PM's working days per week, which
+makes a day's hours exactly `capacity * 1000` units.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import date, timedelta
+from functools import lru_cache
+
+from pmsync.core.models import PM, WEEKDAYS
+from pmsync.errors import BadInput
+
+# Beyond this many years a schedule is not a forecast but an input error.
+HORIZON_YEARS = 60
+_CHUNK_DAYS = 366
+
+
+def parse_workdays(text: str) -> tuple[int, ...]:
+    """`mon-fri`, `mon,tue,thu` or `mon-wed,fri` -> weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    for part in text.lower().replace(" ", "").split(","):
+        if not part:
+            continue
+        ends = part.split("-")
+        if len(ends) > 2 or any(e[:3] not in WEEKDAYS for e in ends):
+            raise BadInput(
+                f"cannot read working days '{text}'; use mon-fri or a list such as mon,tue,thu"
+            )
+        first, last = WEEKDAYS.index(ends[0][:3]), WEEKDAYS.index(ends[-1][:3])
+        if last < first:
+            raise BadInput(f"working days '{text}' run backwards; write them Monday first")
+        days.update(range(first, last + 1))
+    if not days:
+        raise BadInput("a PM needs at least one working day (e.g. --workdays mon-fri)")
+    return tuple(sorted(days))
+
+
+def format_workdays(days: tuple[int, ...]) -> str:
+    if days and list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        return f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+    return ",".join(WEEKDAYS[d] for d in days)
+
+
+def split_holidays(spec: str) -> tuple[str, str | None]:
+    country, _, subdiv = spec.strip().partition("-")
+    return country.upper(), (subdiv.upper() or None)
+
+
+def check_holidays(spec: str) -> str:
+    """Normalise a holiday calendar such as `de-by` and refuse one `holidays` doesn't know."""
+    country, subdiv = split_holidays(spec)
+    try:
+        _holiday_set(country, subdiv, 2027)
+    except (NotImplementedError, KeyError, ValueError):
+        if subdiv:
+            raise BadInput(
+                f"unknown public-holiday calendar '{spec}': no subdivision {subdiv} "
+                f"in country {country}"
+            ) from None
+        raise BadInput(
+            f"unknown public-holiday calendar '{spec}'; use a country code such as US, GB or DE-BY"
+        ) from None
+    return f"{country}-{subdiv}" if subdiv else country
+
+
+@lru_cache(maxsize=512)
+def _holiday_set(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
+
+
+def public_holidays(spec: str | None, year: int) -> frozenset[date]:
+    if not spec:
+        return frozenset()
+    country, subdiv = split_holidays(spec)
+    return _holiday_set(country, subdiv, year)
+
+
+class WorkCalendar:
+    """The working days of one PM from `first` on, numbered 0, 1, 2, ..."""
+
+    def __init__(self, pm: PM, first: date) -> None:
+        self.pm = pm
+        self.first = first
+        self.day_units = round(pm.capacity * 1000)
+        self.hour_units = len(pm.workdays)  # units in a thousandth of an hour
+        self._workdays = frozenset(pm.workdays)
+        self._off = sorted((t.start, t.end) for t in pm.timeoff)
+        self._days: list[date] = []
+        self._next = first
+        self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
+
+    # -- hours <-> units -------------------------------------------------------------
+    def units(self, hours: float) -> int:
+        return round(hours * 1000) * self.hour_units
+
+    def hours(self, units: int) -> float:
+        return units / (1000 * self.hour_units)
+
+    # -- the sequence of working days ------------------------------------------------
+    def is_working(self, d: date) -> bool:
+        return (
+            d.weekday() in self._workdays
+            and d not in public_holidays(self.pm.holidays, d.year)
+            and not any(start <= d <= end for start, end in self._off)
+        )
+
+    def _extend(self) -> None:
+        if self._next > self._limit:
+            raise BadInput(
+                f"{self.pm.name} would need more than {HORIZON_YEARS} years for this work; "
+                "check the hours and capacity"
+            )
+        end = self._next + timedelta(days=_CHUNK_DAYS)
+        d = self._next
+        workdays, off = self._workdays, self._off
+        one = timedelta(days=1)
+        year, hols = d.year, public_holidays(self.pm.holidays, d.year)
+        while d < end:
+            if d.year != year:
+                year, hols = d.year, public_holidays(self.pm.holidays, d.year)
+            if (
+                d.weekday() in workdays
+                and d not in hols
+                and not (off and any(s <= d <= e for s, e in off))
+            ):
+                self._days.append(d)
+            d += one
+        self._next = end
+
+    def day(self, index: int) -> date:
+        while index >= len(self._days):
+            self._extend()
+        return self._days[index]
+
+    def index_from(self, d: date) -> int:
+        """Number of the first working day on or after `d`."""
+        if d <= self.first:
+            return 0
+        while not self._days or self._days[-1] < d:
+            self._extend()
+        return bisect_left(self._days, d)
+
+    def count_through(self, d: date) -> int:
+        """How many working days lie in [first, d]."""
+        if d < self.first:
+            return 0
+        while self._next <= d:
+            self._extend()
+        return bisect_right(self._days, d)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b] (negative when b is before a): the contract's slack."""
+        if a == b:
+            return 0
+        if b < a:
+            return -self.working_days_between(b, a)
+        if a >= self.first:
+            return self.count_through(b) - self.count_through(a)
+        # Dates before the calendar's start (a promise already past) are rare: count them.
+        one, n, d = timedelta(days=1), 0, a + timedelta(days=1)
+        while d < self.first and d <= b:
+            n += self.is_working(d)
+            d += one
+        return n + (self.count_through(b) if b >= self.first else 0)
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The working day n working days after d (d itself need not be one)."""
+        return self.day(self.count_through(d) + n - 1) if n > 0 else d

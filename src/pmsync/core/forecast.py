@@ -1,0 +1,498 @@
+"""Forecasts: when each deal will really be done, and whether its promise holds.
+
+Three layers, each usable alone:
+- `QueuePlan` schedules one PM's queue with the estimates as given (the plan);
+- evidence (past overruns, three-point estimates) re-schedules the whole queue per sample,
+  with a fixed seed, for P50/P80 and the chance of meeting each promise;
+- `Forecaster` puts PMs, deals and history together: the portfolio's forecasts, and
+  check-date's question about a deal that is not in anyone's queue yet.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from statistics import median
+
+from pmsync.core.calendar import WorkCalendar
+from pmsync.core.models import LOADED_STAGES, PM, Deal, Settings
+from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order, schedule_units
+from pmsync.errors import BadInput
+
+REALISTIC, AT_RISK, UNREALISTIC = "realistic", "at-risk", "unrealistic"
+VERDICT_RANK = {REALISTIC: 0, AT_RISK: 1, UNREALISTIC: 2}
+OWN_HISTORY_MIN = 5
+TEAM_HISTORY_MIN = 3
+# Full Monte-Carlo runs for this many best PMs when check-date tries every PM.
+FULL_CHECKS = 8
+
+
+# -- evidence ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Overrun ratios (actual / estimate at signing) that apply to one PM's queue."""
+
+    ratios: tuple[float, ...]
+    source: str  # "own", "team" or "none"
+
+    @property
+    def median_ratio(self) -> float | None:
+        return median(self.ratios) if self.ratios else None
+
+
+class History:
+    """What delivered deals teach: overrun ratios per PM and team, actuals per kind."""
+
+    def __init__(self, delivered: Sequence[Deal]) -> None:
+        self.by_pm: dict[str, list[float]] = {}
+        self.team: list[float] = []
+        self.actuals_by_kind: dict[str, list[float]] = {}
+        for deal in delivered:
+            if deal.actual_hours is None:
+                continue
+            if deal.kind:
+                self.actuals_by_kind.setdefault(deal.kind, []).append(deal.actual_hours)
+            base = deal.signing_estimate or deal.estimate
+            if base is None or base.hours <= 0:
+                continue
+            ratio = deal.actual_hours / base.hours
+            self.team.append(ratio)
+            if deal.pm:
+                self.by_pm.setdefault(deal.pm, []).append(ratio)
+
+    def evidence_for(self, pm: str) -> Evidence:
+        own = self.by_pm.get(pm, [])
+        if len(own) >= OWN_HISTORY_MIN:
+            return Evidence(tuple(own), "own")
+        if len(self.team) >= TEAM_HISTORY_MIN:
+            return Evidence(tuple(self.team), "team")
+        return Evidence((), "none")
+
+    def reference_hours(self, kind: str) -> tuple[float, int]:
+        """Median actual hours of delivered deals of a kind, and how many there were."""
+        actuals = self.actuals_by_kind.get(kind, [])
+        if not actuals:
+            known = ", ".join(sorted(self.actuals_by_kind)) or "none yet"
+            raise BadInput(
+                f"no delivered deals of kind '{kind}' to learn from (kinds with history: "
+                f"{known}); give the effort with --hours"
+            )
+        return median(actuals), len(actuals)
+
+
+# -- one PM's queue ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one deal landed in a schedule."""
+
+    start: date | None
+    finish: date | None
+    p50: date | None = None
+    p80: date | None = None
+    on_time_probability: float | None = None
+
+
+def _sampler(job: Job, evidence: Evidence, samples: int, seed: int) -> list[float]:
+    """Remaining hours of one deal in each sample. Each deal draws from its own stream, so
+    its samples never depend on which other deals share the run (common random numbers:
+    adding a deal to a queue cannot reshuffle everyone else's luck)."""
+    rng = random.Random(f"{seed}:{job.deal_id}:{job.order}")
+    likely = job.likely if job.likely is not None else job.hours / job.weight + job.logged
+    low = job.low if job.low is not None else likely
+    high = job.high if job.high is not None else likely
+    out = []
+    for _ in range(samples):
+        total = rng.triangular(low, high, likely) if high > low else likely
+        if evidence.ratios:
+            total *= rng.choice(evidence.ratios)
+        out.append(max(0.0, total - job.logged) * job.weight)
+    return out
+
+
+class QueuePlan:
+    """One PM's queue scheduled from today, with Monte-Carlo where there is evidence."""
+
+    def __init__(
+        self,
+        pm: PM,
+        jobs: Sequence[Job],
+        today: date,
+        evidence: Evidence,
+        settings: Settings,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self.pm = pm
+        self.today = today
+        self.cal = calendar or WorkCalendar(pm, today)
+        self.jobs = in_order(jobs)
+        self.evidence = evidence
+        self.settings = settings
+        self._samples: dict[tuple[int, int | None], list[float]] = {}
+
+    @property
+    def uncertain(self) -> bool:
+        return bool(self.evidence.ratios) or any(j.has_range for j in self.jobs)
+
+    def _first_allowed(self, job: Job) -> int:
+        return self.cal.index_from(max(job.start or self.today, self.today))
+
+    def _run(self, jobs: Sequence[Job], hours: Sequence[float]) -> list[tuple[int, int] | None]:
+        cal = self.cal
+        return schedule_units(
+            cal.day_units,
+            [(self._first_allowed(j), cal.units(h)) for j, h in zip(jobs, hours, strict=True)],
+        )
+
+    def plan(self, jobs: Sequence[Job] | None = None, simulate: bool = True) -> list[Slot]:
+        """Slots for `jobs` (default: the queue), in queue order; `simulate=False` gives
+        the plan on the estimates as given, without Monte-Carlo."""
+        jobs = self.jobs if jobs is None else jobs
+        slots = self._run(jobs, [j.hours for j in jobs])
+        plain = [
+            Slot(None, None) if s is None else Slot(self.cal.day(s[0]), self.cal.day(s[1]))
+            for s in slots
+        ]
+        if not simulate or not (self.evidence.ratios or any(j.has_range for j in jobs)):
+            return plain
+        return self._simulate(jobs, plain)
+
+    def _simulate(self, jobs: Sequence[Job], plain: list[Slot]) -> list[Slot]:
+        n = self.settings.samples
+        draws = []
+        for j in jobs:
+            key = (j.deal_id, j.order)
+            if key not in self._samples:
+                self._samples[key] = _sampler(j, self.evidence, n, self.settings.seed)
+            draws.append(self._samples[key])
+        finishes: list[list[int]] = [[] for _ in jobs]
+        for i in range(n):
+            for k, s in enumerate(self._run(jobs, [d[i] for d in draws])):
+                if s is not None:
+                    finishes[k].append(s[1])
+        out = []
+        for job, slot, fin in zip(jobs, plain, finishes, strict=True):
+            if not fin:
+                out.append(slot)
+                continue
+            fin.sort()
+            p50 = self.cal.day(fin[-(-len(fin) // 2) - 1])
+            p80 = self.cal.day(fin[-(-len(fin) * 4 // 5) - 1])
+            on_time = None
+            if job.promised is not None:
+                last_ok = self.cal.count_through(job.promised)  # indices below are on time
+                on_time = (bisect_right(fin, last_ok - 1) + (n - len(fin))) / n
+            out.append(replace(slot, p50=p50, p80=p80, on_time_probability=on_time))
+        return out
+
+
+# -- verdicts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: str | None
+    slack_days: int | None
+
+
+def judge(cal: WorkCalendar, promised: date | None, slot: Slot, buffer: int) -> Judgement:
+    if slot.finish is None:
+        return Judgement(REALISTIC if promised else None, None)
+    if promised is None:
+        return Judgement(None, None)
+    slack = cal.working_days_between(slot.finish, promised)
+    if slot.p80 is not None and slot.p50 is not None:
+        if slot.p80 <= promised:
+            return Judgement(REALISTIC, slack)
+        return Judgement(AT_RISK if slot.p50 <= promised else UNREALISTIC, slack)
+    if slot.finish > promised:
+        return Judgement(UNREALISTIC, slack)
+    return Judgement(AT_RISK if slack < buffer else REALISTIC, slack)
+
+
+def safe_finish(slot: Slot) -> date | None:
+    """The date a promise has to clear: P80 where there is evidence, else the plan."""
+    return slot.p80 or slot.finish
+
+
+# -- the portfolio and check-date ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealForecast:
+    deal_id: int
+    pm: str
+    promised: date | None
+    start: date | None
+    finish: date | None
+    p50: date | None
+    p80: date | None
+    on_time_probability: float | None
+    slack_days: int | None
+    verdict: str | None
+    suggested_date: date | None
+    remaining_hours: float
+
+    @property
+    def safe_finish(self) -> date | None:
+        return self.p80 or self.finish
+
+
+@dataclass(frozen=True)
+class KnockOn:
+    deal_id: int
+    title: str
+    promised: date
+    finish_before: date | None
+    finish_after: date | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The work check-date asks about: a recorded deal, or a promise not yet made."""
+
+    hours: float
+    promised: date | None = None
+    start: date | None = None
+    low: float | None = None
+    high: float | None = None
+    logged: float = 0.0
+    deal_id: int | None = None  # set when the deal is recorded
+    title: str = "new deal"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pm: str
+    effort_hours: float
+    promised: date | None
+    forecast_start: date | None
+    forecast_finish: date | None
+    slack_days: int | None
+    p50: date | None
+    p80: date | None
+    on_time_probability: float | None
+    verdict: str
+    suggested_date: date
+    knock_on: tuple[KnockOn, ...] = ()
+    evidence: Evidence = field(default_factory=lambda: Evidence((), "none"))
+    full: bool = True  # False: ranked on the plan alone, without Monte-Carlo or knock-on
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    best: Outcome
+    alternatives: tuple[Outcome, ...]
+    reference: tuple[str, float, int] | None = None  # kind, median hours, deals behind it
+
+
+def deal_job(deal: Deal, include_pipeline: bool = False) -> Job | None:
+    """A deal as load on its PM, or None when it is not load (no PM, no estimate...)."""
+    if deal.pm is None or deal.estimate is None:
+        return None
+    if deal.stage in LOADED_STAGES:
+        weight = 1.0
+    elif include_pipeline and deal.stage == "pipeline":
+        weight = (deal.probability if deal.probability is not None else 100.0) / 100.0
+    else:
+        return None
+    est = deal.estimate
+    return Job(
+        deal_id=deal.id,
+        hours=(deal.remaining_hours or 0.0) * weight,
+        promised=deal.promised,
+        start=deal.start,
+        low=est.low,
+        likely=est.hours,
+        high=est.high,
+        logged=deal.logged_hours,
+        weight=weight,
+    )
+
+
+class Forecaster:
+    """PMs, their load and the team's history, ready to answer forecast questions."""
+
+    def __init__(
+        self,
+        pms: Sequence[PM],
+        deals: Sequence[Deal],
+        delivered: Sequence[Deal],
+        today: date,
+        settings: Settings,
+        include_pipeline: bool = False,
+    ) -> None:
+        self.pms = {p.name: p for p in pms}
+        self.today = today
+        self.settings = settings
+        self.history = History(delivered)
+        self.deals = {d.id: d for d in deals}
+        self.queues: dict[str, list[Job]] = {name: [] for name in self.pms}
+        for d in deals:
+            job = deal_job(d, include_pipeline)
+            if job is not None and d.pm in self.queues:
+                self.queues[d.pm].append(job)
+        self._plans: dict[str, QueuePlan] = {}
+
+    def queue(self, pm: str) -> QueuePlan:
+        if pm not in self._plans:
+            self._plans[pm] = QueuePlan(
+                self.pms[pm],
+                self.queues[pm],
+                self.today,
+                self.history.evidence_for(pm),
+                self.settings,
+            )
+        return self._plans[pm]
+
+    # -- every recorded deal ---------------------------------------------------------
+    def portfolio(self, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
+        out: dict[int, DealForecast] = {}
+        for name in pms if pms is not None else self.pms:
+            q = self.queue(name)
+            for job, slot in zip(q.jobs, q.plan(), strict=True):
+                j = judge(q.cal, job.promised, slot, self.settings.at_risk_buffer)
+                out[job.deal_id] = DealForecast(
+                    deal_id=job.deal_id,
+                    pm=name,
+                    promised=job.promised,
+                    start=slot.start,
+                    finish=slot.finish,
+                    p50=slot.p50,
+                    p80=slot.p80,
+                    on_time_probability=slot.on_time_probability,
+                    slack_days=j.slack_days,
+                    verdict=j.verdict,
+                    suggested_date=self._safe_date(q.cal, slot),
+                    remaining_hours=job.hours,
+                )
+        return out
+
+    def _safe_date(self, cal: WorkCalendar, slot: Slot) -> date | None:
+        if slot.finish is None:
+            return None
+        if slot.p80 is not None:
+            return max(slot.p80, self.today)
+        return cal.add_working_days(slot.finish, self.settings.at_risk_buffer)
+
+    # -- check-date ------------------------------------------------------------------
+    def check(self, cand: Candidate, pm: str | None = None) -> CheckResult:
+        if not self.pms:
+            raise BadInput("no PMs recorded yet; add one with: pmsync pm add NAME --capacity 40")
+        if pm is not None and pm not in self.pms:
+            raise BadInput(f"unknown PM '{pm}'; known PMs: {', '.join(sorted(self.pms))}")
+        names = [pm] if pm else sorted(self.pms)
+        ranked = sorted((self._quick(cand, n) for n in names), key=_rank_key(cand))
+        full = [self._full(cand, o.pm) for o in ranked[:FULL_CHECKS]]
+        full.sort(key=_rank_key(cand))
+        best, others = full[0], full[1:] + ranked[FULL_CHECKS:]
+        return CheckResult(best, tuple(others))
+
+    def _without(self, cand: Candidate, pm: str) -> list[Job]:
+        return [j for j in self.queue(pm).jobs if j.deal_id != cand.deal_id]
+
+    def _job(self, cand: Candidate, promised: date | None) -> Job:
+        return Job(
+            deal_id=cand.deal_id if cand.deal_id is not None else -1,
+            hours=max(0.0, cand.hours - cand.logged),
+            promised=promised,
+            start=cand.start,
+            order=cand.deal_id if cand.deal_id is not None else NEW_DEAL_ORDER,
+            low=cand.low,
+            likely=cand.hours,
+            high=cand.high,
+            logged=cand.logged,
+        )
+
+    def _slot_at(self, q: QueuePlan, others: list[Job], job: Job, full: bool) -> Slot:
+        """The candidate's slot when placed by its promise; deals after it don't matter."""
+        ahead = [j for j in others if j.sort_key < job.sort_key]
+        return q.plan([*ahead, job], simulate=full)[-1]
+
+    def _suggest(self, q: QueuePlan, others: list[Job], cand: Candidate, full: bool) -> date:
+        """Earliest promise that would be realistic: the least fixed point of
+        `date -> safe date when placed at that date`, which only moves forward."""
+        d = self.today
+        while True:
+            slot = self._slot_at(q, others, self._job(cand, d), full)
+            safe = self._safe_date(q.cal, slot) or self.today
+            if safe <= d:
+                return d
+            d = safe
+
+    def _evaluate(self, cand: Candidate, pm: str, full: bool) -> Outcome:
+        q = self.queue(pm)
+        others = self._without(cand, pm)
+        suggested = self._suggest(q, others, cand, full)
+        promised = cand.promised or suggested
+        job = self._job(cand, promised)
+        slot = self._slot_at(q, others, job, full)
+        j = judge(q.cal, promised, slot, self.settings.at_risk_buffer)
+        return Outcome(
+            pm=pm,
+            effort_hours=cand.hours,
+            promised=promised,
+            forecast_start=slot.start,
+            forecast_finish=slot.finish,
+            slack_days=j.slack_days,
+            p50=slot.p50,
+            p80=slot.p80,
+            on_time_probability=slot.on_time_probability,
+            verdict=j.verdict or REALISTIC,
+            suggested_date=suggested,
+            knock_on=self._knock_on(q, others, job) if full else (),
+            evidence=q.evidence if full else Evidence((), "none"),
+            full=full,
+        )
+
+    def _quick(self, cand: Candidate, pm: str) -> Outcome:
+        return self._evaluate(cand, pm, full=False)
+
+    def _full(self, cand: Candidate, pm: str) -> Outcome:
+        return self._evaluate(cand, pm, full=True)
+
+    def _knock_on(self, q: QueuePlan, others: list[Job], job: Job) -> tuple[KnockOn, ...]:
+        after_jobs = [j for j in others if j.sort_key > job.sort_key]
+        if not after_jobs:
+            return ()
+        before = q.plan(others)
+        with_new = q.plan(in_order([*others, job]))
+        before_by_id = {j.deal_id: s for j, s in zip(others, before, strict=True)}
+        out = []
+        later = {j.deal_id for j in after_jobs}
+        for j, s in zip(in_order([*others, job]), with_new, strict=True):
+            if j.deal_id not in later or j.promised is None:
+                continue
+            b = before_by_id[j.deal_id]
+            if _meets(b, j.promised) and not _meets(s, j.promised):
+                deal = self.deals.get(j.deal_id)
+                out.append(
+                    KnockOn(
+                        j.deal_id,
+                        deal.title if deal else "",
+                        j.promised,
+                        safe_finish(b),
+                        safe_finish(s),
+                    )
+                )
+        return tuple(out)
+
+
+def _meets(slot: Slot, promised: date) -> bool:
+    finish = safe_finish(slot)
+    return finish is None or finish <= promised
+
+
+def _rank_key(cand: Candidate):
+    def key(o: Outcome) -> tuple:
+        if cand.promised is None:
+            return (o.suggested_date, o.pm)
+        return (o.p80 or o.forecast_finish or date.min, o.pm)
+
+    return key

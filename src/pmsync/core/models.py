@@ -1,0 +1,147 @@
+"""The records sellers and PMs keep, as plain dataclasses shared by every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+STAGES = ("pipeline", "signed", "active", "delivered", "lost")
+OPEN_STAGES = ("pipeline", "signed", "active")
+LOADED_STAGES = ("signed", "active")
+TERM_KINDS = ("payment", "deadline", "penalty", "sla", "other")
+# Kinds of term that a late delivery breaks, so the forecast can put them at risk.
+DATED_TERM_KINDS = ("payment", "deadline", "penalty", "sla")
+TERM_STATUSES = ("open", "met", "missed", "waived")
+SIGNALS = ("info", "risk", "upsell", "churn-risk", "new-logo", "stakeholder-change")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class TimeOff:
+    start: date
+    end: date
+    reason: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class PM:
+    name: str
+    capacity: float
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    email: str | None = None
+    holidays: str | None = None
+    timeoff: tuple[TimeOff, ...] = ()
+    id: int | None = None
+
+    @property
+    def hours_per_day(self) -> float:
+        return self.capacity / len(self.workdays)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    deal_id: int
+    hours: float
+    low: float | None = None
+    high: float | None = None
+    author: str | None = None
+    note: str | None = None
+    created: str | None = None
+    id: int | None = None
+
+    @property
+    def has_range(self) -> bool:
+        return self.low is not None or self.high is not None
+
+
+@dataclass(frozen=True)
+class WorklogEntry:
+    deal_id: int
+    hours: float
+    on: date
+    note: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class PromiseChange:
+    deal_id: int
+    old: date | None
+    new: date | None
+    changed: str
+
+
+@dataclass(frozen=True)
+class Deal:
+    id: int
+    title: str
+    client: str
+    stage: str = "pipeline"
+    seller: str | None = None
+    kind: str | None = None
+    value: float | None = None
+    probability: float | None = None
+    promised: date | None = None
+    start: date | None = None
+    pm: str | None = None
+    stakeholder: str | None = None
+    external_id: str | None = None
+    signed_on: date | None = None
+    delivered_on: date | None = None
+    actual_hours: float | None = None
+    lost_reason: str | None = None
+    # Estimate and worklog summaries, filled by storage so the core needs no queries.
+    estimate: Estimate | None = None
+    signing_estimate: Estimate | None = None
+    logged_hours: float = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def remaining_hours(self) -> float | None:
+        if self.estimate is None:
+            return None
+        return max(0.0, self.estimate.hours - self.logged_hours)
+
+    @property
+    def over_estimate(self) -> bool:
+        return self.estimate is not None and self.logged_hours > self.estimate.hours
+
+
+@dataclass(frozen=True)
+class Term:
+    id: int
+    deal_id: int
+    text: str
+    due: date
+    kind: str = "other"
+    amount: float | None = None
+    remind_days: int = 14
+    status: str = "open"
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    id: int
+    deal_id: int
+    text: str
+    signal: str = "info"
+    by: str | None = None
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a team tunes; stored in the database, with these defaults."""
+
+    at_risk_buffer: int = 3
+    samples: int = 400
+    seed: int = 20260101
+    remind_days: int = 14
+    report_from: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,112 @@
+"""The rules a record must keep: valid values and the deal life cycle."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from pmsync.core.models import SIGNALS, STAGES, TERM_KINDS
+from pmsync.errors import BadInput
+
+# pipeline -> signed -> active -> delivered, or lost from any open stage.
+_MOVES = {
+    "pipeline": ("signed", "lost"),
+    "signed": ("active", "delivered", "lost", "pipeline"),
+    "active": ("delivered", "lost"),
+    "delivered": (),
+    "lost": (),
+}
+MAX_HOURS = 100_000.0
+
+
+def check_move(deal_id: int, stage: str, to: str) -> None:
+    if to not in STAGES:
+        raise BadInput(f"unknown stage '{to}'; use one of {', '.join(STAGES)}")
+    if to == stage:
+        raise BadInput(f"deal {deal_id} is already {stage}")
+    if to not in _MOVES[stage]:
+        if stage in ("delivered", "lost"):
+            raise BadInput(f"deal {deal_id} is {stage}; it cannot become {to}")
+        if to == "delivered":
+            raise BadInput(f"deal {deal_id} is still in pipeline; sign it before delivering")
+        raise BadInput(f"deal {deal_id} cannot move from {stage} to {to}")
+
+
+def check_loggable(deal_id: int, stage: str) -> None:
+    if stage not in ("signed", "active"):
+        hint = "sign it first" if stage == "pipeline" else "it is closed"
+        raise BadInput(f"deal {deal_id} is {stage}; hours can't be logged ({hint})")
+
+
+def check_hours(value: float, what: str = "hours", allow_zero: bool = False) -> float:
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise BadInput(f"{what} must be a positive number, not {value:g}")
+    if value > MAX_HOURS:
+        raise BadInput(f"{what} of {value:g} is more than {MAX_HOURS:,.0f}; check the number")
+    return value
+
+
+def check_range(hours: float, low: float | None, high: float | None) -> None:
+    if low is not None:
+        check_hours(low, "--low", allow_zero=True)
+        if low > hours:
+            raise BadInput(f"--low ({low:g}) is above the estimate ({hours:g})")
+    if high is not None:
+        check_hours(high, "--high")
+        if high < hours:
+            raise BadInput(f"--high ({high:g}) is below the estimate ({hours:g})")
+
+
+def check_capacity(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise BadInput(f"capacity must be a positive number of hours per week, not {value:g}")
+    if value > 168:
+        raise BadInput(f"capacity of {value:g} hours per week is more than a week has")
+    return value
+
+
+def check_probability(value: float) -> float:
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise BadInput(f"probability must be a percentage from 0 to 100, not {value:g}")
+    return value
+
+
+def check_money(value: float, what: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise BadInput(f"{what} must be zero or more, not {value:g}")
+    return value
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    v = value.strip().lower()
+    if v not in choices:
+        raise BadInput(f"unknown {what} '{value}'; use one of {', '.join(choices)}")
+    return v
+
+
+def check_signal(value: str) -> str:
+    return check_choice(value, SIGNALS, "signal")
+
+
+def check_term_kind(value: str) -> str:
+    return check_choice(value, TERM_KINDS, "term kind")
+
+
+def check_text(value: str, what: str) -> str:
+    v = value.strip()
+    if not v:
+        raise BadInput(f"{what} must not be empty")
+    if "\x00" in v:
+        raise BadInput(f"{what} must not contain NUL characters")
+    return v
+
+
+def check_span(start: date, end: date, what: str = "range") -> None:
+    if end < start:
+        raise BadInput(f"the {what} ends ({end}) before it starts ({start})")
+
+
+def check_days(value: int, what: str) -> int:
+    if value < 0 or value > 3650:
+        raise BadInput(f"{what} must be between 0 and 3650 days, not {value}")
+    return value

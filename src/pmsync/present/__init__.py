@@ -1,0 +1,1 @@
+"""Presentation: tables, text, JSON; user text is always printed literally."""

@@ -1,0 +1,177 @@
+"""check-date's answer: the verdict in words a seller can read aloud, then the detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pmsync.core.dates import human, iso
+from pmsync.core.forecast import AT_RISK, REALISTIC, CheckResult, Outcome
+from pmsync.present import output
+
+EXIT_CODES = {REALISTIC: 0, AT_RISK: 3, "unrealistic": 4}
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"
+
+
+def _evidence_words(o: Outcome) -> str:
+    ev = o.evidence
+    if not ev.ratios:
+        return "its three-point estimate"
+    whose = f"{o.pm}'s own" if ev.source == "own" else "the team's"
+    return (
+        f"{whose} track record ({len(ev.ratios)} delivered deals, estimates run "
+        f"{ev.median_ratio:.2g}x)"
+    )
+
+
+def headline(result: CheckResult, asked_date: bool) -> str:
+    """One sentence: verdict, the real finish, and what to promise instead."""
+    o = result.best
+    if not asked_date:
+        lead = f"Earliest realistic date: {human(o.suggested_date)}."
+        if o.p80 is not None:
+            return (
+                f"{lead} {o.pm} finishes by {human(o.p80)} with 80% confidence "
+                f"on {_evidence_words(o)}."
+            )
+        return f"{lead} {o.pm} can finish on {human(o.forecast_finish)}."
+    promised = human(o.promised, with_year=False)
+    instead = f" Promise {human(o.suggested_date, with_year=False)} instead."
+    label = {"realistic": "Realistic", "at-risk": "At risk", "unrealistic": "Unrealistic"}[
+        o.verdict
+    ]
+    if o.forecast_finish is None:
+        return f"{label}: no hours of work remain."
+    if o.p80 is not None:
+        chance = o.on_time_probability if o.on_time_probability is not None else 0.0
+        where = "before" if o.p80 <= o.promised else "after" if o.p50 > o.promised else "around"
+        text = (
+            f"{label}: {o.pm} finishes by {human(o.p80)} with 80% confidence "
+            f"(50% by {human(o.p50, with_year=False)}), {where} the {promised} promise; "
+            f"{chance:.0%} chance of making it, on {_evidence_words(o)}."
+        )
+        return text + ("" if o.verdict == REALISTIC else instead)
+    slack = o.slack_days or 0
+    finish = human(o.forecast_finish)
+    if slack < 0:
+        return (
+            f"{label}: {o.pm} can finish on {finish}, {_days(-slack)} after the "
+            f"{promised} promise.{instead}"
+        )
+    if o.verdict == AT_RISK:
+        return (
+            f"{label}: {o.pm} can finish on {finish}, only {_days(slack)} before the "
+            f"{promised} promise.{instead}"
+        )
+    return f"{label}: {o.pm} can finish on {finish}, {_days(slack)} before the {promised} promise."
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    o = result.best
+    data = {
+        "verdict": o.verdict,
+        "promised": iso(o.promised),
+        "forecast_start": iso(o.forecast_start),
+        "forecast_finish": iso(o.forecast_finish),
+        "slack_days": o.slack_days,
+        "pm": o.pm,
+        "effort_hours": round(o.effort_hours, 3),
+        "p50": iso(o.p50),
+        "p80": iso(o.p80),
+        "on_time_probability": o.on_time_probability,
+        "suggested_date": iso(o.suggested_date),
+        "alternatives": [
+            {
+                "pm": a.pm,
+                "forecast_finish": iso(a.forecast_finish),
+                "p80": iso(a.p80),
+                "verdict": a.verdict,
+                "suggested_date": iso(a.suggested_date),
+            }
+            for a in result.alternatives
+        ],
+        "knock_on": [
+            {
+                "deal_id": k.deal_id,
+                "title": k.title,
+                "promised": iso(k.promised),
+                "finish_before": iso(k.finish_before),
+                "finish_after": iso(k.finish_after),
+            }
+            for k in o.knock_on
+        ],
+        "evidence": {
+            "source": o.evidence.source,
+            "deals": len(o.evidence.ratios),
+            "median_overrun": o.evidence.median_ratio,
+        },
+        "reference": None,
+    }
+    if result.reference:
+        kind, hours, n = result.reference
+        data["reference"] = {"kind": kind, "median_hours": hours, "deals": n}
+    return data
+
+
+def render(result: CheckResult, asked_date: bool) -> None:
+    o = result.best
+    style = output.VERDICT_STYLE.get(o.verdict, "")
+    output.say(headline(result, asked_date), style=style)
+    output.say("")
+    if result.reference:
+        kind, hours, n = result.reference
+        output.say(
+            f"Effort: {output.fmt(hours)} h, the median of {n} delivered "
+            f"'{kind}' deal{'s' if n != 1 else ''}."
+        )
+    pairs = [
+        ("pm", o.pm),
+        ("effort", f"{output.fmt(o.effort_hours)} h"),
+        ("promised", human(o.promised)),
+        ("start", human(o.forecast_start)),
+        ("finish", human(o.forecast_finish)),
+        ("slack", _days(o.slack_days) if o.slack_days is not None else None),
+    ]
+    if o.p80 is not None:
+        pairs += [
+            ("p50 / p80", f"{human(o.p50)} / {human(o.p80)}"),
+            (
+                "on time",
+                f"{o.on_time_probability:.0%}" if o.on_time_probability is not None else None,
+            ),
+        ]
+    pairs.append(("suggested", human(o.suggested_date)))
+    output.print_fields(pairs)
+    if o.knock_on:
+        output.say("")
+        output.print_table(
+            o.knock_on,
+            [
+                ("deal", lambda k: k.deal_id),
+                ("title", lambda k: k.title),
+                ("promised", lambda k: k.promised),
+                ("finish now", lambda k: k.finish_before),
+                ("finish with this", lambda k: k.finish_after),
+            ],
+            title="Promises this would break",
+            numeric=("deal",),
+        )
+    elif o.promised is not None:
+        output.say("")
+        output.say("No existing promise would break.")
+    if result.alternatives:
+        output.say("")
+        output.print_table(
+            result.alternatives,
+            [
+                ("pm", lambda a: a.pm),
+                ("finish", lambda a: a.forecast_finish),
+                ("p80", lambda a: a.p80),
+                ("verdict", lambda a: a.verdict),
+                ("could promise", lambda a: a.suggested_date),
+            ],
+            title="Other PMs",
+            styles={"verdict": lambda v: output.VERDICT_STYLE.get(v)},
+        )

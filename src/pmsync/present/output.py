@@ -1,0 +1,125 @@
+"""Where output goes: rich on a terminal, plain text in a pipe, JSON on request."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Off a terminal, rows never fold: one record per line is what grep and cut expect.
+PIPE_WIDTH = 1000
+VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that never reads user text as markup and drops colour off a terminal."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(
+        file=stream,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        no_color=bool(os.environ.get("NO_COLOR")) or not tty,
+        force_terminal=tty,
+        width=None if tty else PIPE_WIDTH,
+        soft_wrap=not tty,
+    )
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def fmt(value: Any) -> str:
+    """One cell: dates ISO, numbers without noise, None as a dash."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.1f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+Column = tuple[str, Callable[[Any], Any]]
+
+
+def print_table(
+    rows: Sequence[Any],
+    columns: Sequence[Column],
+    title: str | None = None,
+    empty: str = "nothing to show",
+    numeric: Sequence[str] = (),
+    styles: dict[str, Callable[[Any], str | None]] | None = None,
+) -> None:
+    """Records as a table; every cell is a Text, so `[draft]` in a title stays `[draft]`."""
+    out = console()
+    if not rows:
+        out.print(empty)
+        return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    tty = is_terminal()
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD if tty else box.ASCII2,
+        show_edge=tty,
+        header_style="bold" if tty else "",
+        title_justify="left",
+        pad_edge=False,
+    )
+    for name, _ in columns:
+        table.add_column(name, justify="right" if name in numeric else "left", overflow="fold")
+    for row in rows:
+        cells = []
+        for name, get in columns:
+            value = get(row)
+            style = (styles or {}).get(name)
+            cells.append(Text(fmt(value), style=(style(value) or "") if style else ""))
+        table.add_row(*cells)
+    out.print(table)
+
+
+def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
+    """A record as `label  value` lines."""
+    from rich.text import Text
+
+    out = console()
+    if title:
+        out.print(Text(title, style="bold"))
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        out.print(Text(f"{key:<{width}}  ") + Text(fmt(value)))
+
+
+def say(text: str, style: str | None = None) -> None:
+    from rich.text import Text
+
+    console().print(Text(text, style=style or ""))

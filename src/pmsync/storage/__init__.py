@@ -1,0 +1,1 @@
+"""Storage: the schema, its migrations and every query, over sqlite-utils."""

@@ -1,0 +1,155 @@
+"""Opening the one SQLite file: where it is, whether it is ours, and its transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from pmsync.errors import StorageError
+from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
+
+BUSY_TIMEOUT_S = 10.0
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("pmsync", appauthor=False)) / "pmsync.db"
+
+
+def resolve_path(explicit: str | None) -> Path:
+    """--db, else PMSYNC_DB, else the per-user data directory."""
+    chosen = explicit or os.environ.get("PMSYNC_DB")
+    return Path(chosen).expanduser() if chosen else default_path()
+
+
+def busy_timeout() -> float:
+    try:
+        return float(os.environ.get("PMSYNC_BUSY_TIMEOUT", BUSY_TIMEOUT_S))
+    except ValueError:
+        return BUSY_TIMEOUT_S
+
+
+def translate(exc: sqlite3.Error, path: Path) -> StorageError:
+    """A sqlite3 failure as one line a user can act on."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageError("the database is busy (another pmsync is writing); try again")
+    if "full" in text:
+        return StorageError(f"the disk holding {path} is full; free some space and try again")
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"{path} is read-only; pmsync needs write access to change it")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StorageError(
+            f"{path} is damaged or not a database ({exc}); restore it from a backup"
+        )
+    if "unable to open" in text:
+        return StorageError(f"cannot open {path}; check that its folder exists and is writable")
+    return StorageError(f"database error on {path}: {exc}")
+
+
+def _inspect_existing(path: Path) -> None:
+    """Refuse, without writing a byte, any file that is not a pmsync database we can read."""
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder, not a pmsync database file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+    if not head:
+        return
+    if not head.startswith(_SQLITE_MAGIC):
+        raise StorageError(
+            f"{path} is not a pmsync database (not an SQLite file); it was left untouched"
+        )
+    app_id = int.from_bytes(head[68:72], "big")
+    version = int.from_bytes(head[60:64], "big")
+    if app_id != APPLICATION_ID:
+        if app_id == 0 and version == 0 and _has_no_tables(path):
+            return  # an empty SQLite file: safe to make it ours
+        raise StorageError(
+            f"{path} is an SQLite database of another program, not pmsync's; "
+            "it was left untouched (give pmsync its own file with --db)"
+        )
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"{path} was written by a newer pmsync (schema {version}; this one knows "
+            f"{SCHEMA_VERSION}); upgrade pmsync to use it"
+        )
+
+
+def _has_no_tables(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def _create_private(path: Path) -> None:
+    """Create the file readable by its owner only; SQLite gives -wal/-shm the same mode."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot create {path}: {exc.strerror}") from None
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating and migrating when needed) the pmsync database at `path`."""
+    if path.exists():
+        _inspect_existing(path)
+        created = False
+    else:
+        _create_private(path)
+        created = True
+    try:
+        # Transactions are ours: BEGIN IMMEDIATE for writes, so no autocommit games.
+        conn = sqlite3.connect(path, timeout=busy_timeout(), isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if created or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            with transaction(conn, path):
+                migrate(conn)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from None
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, path: Path, write: bool = True) -> Iterator[None]:
+    """One command, one transaction: all of it lands or none of it does.
+
+    Writers take the lock up front (BEGIN IMMEDIATE) so that two read-modify-write
+    commands never deadlock half way; readers get one consistent snapshot.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from None
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise translate(exc, path) from None

@@ -1,0 +1,150 @@
+"""The schema as an ordered list of migrations; `PRAGMA user_version` says how many ran.
+
+Never edit a migration that has shipped: add the next one. Each runs inside the same
+transaction as the version bump, so a file is always at one version or the next.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+# 'pmsy': marks a file as pmsync's, so another program's SQLite file is never touched.
+APPLICATION_ID = 0x706D7379
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, and a migration must share the caller's
+    # transaction with the version bump.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE pms (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            email TEXT,
+            capacity REAL NOT NULL CHECK (capacity > 0),
+            workdays TEXT NOT NULL DEFAULT 'mon,tue,wed,thu,fri',
+            holidays TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE timeoff (
+            id INTEGER PRIMARY KEY,
+            pm_id INTEGER NOT NULL REFERENCES pms(id) ON DELETE CASCADE,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            reason TEXT,
+            CHECK ("end" >= start)
+        );
+        CREATE TABLE deals (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            client TEXT NOT NULL,
+            seller TEXT,
+            kind TEXT,
+            stage TEXT NOT NULL DEFAULT 'pipeline'
+                CHECK (stage IN ('pipeline', 'signed', 'active', 'delivered', 'lost')),
+            value REAL,
+            probability REAL,
+            promised TEXT,
+            start TEXT,
+            pm_id INTEGER REFERENCES pms(id),
+            stakeholder TEXT,
+            external_id TEXT UNIQUE,
+            signed_on TEXT,
+            signing_estimate_id INTEGER REFERENCES estimates(id),
+            delivered_on TEXT,
+            actual_hours REAL,
+            lost_reason TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX deals_stage ON deals(stage);
+        CREATE INDEX deals_pm ON deals(pm_id);
+        CREATE TABLE promise_history (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            old TEXT,
+            new TEXT,
+            changed TEXT NOT NULL
+        );
+        CREATE INDEX promise_history_deal ON promise_history(deal_id);
+        CREATE TABLE estimates (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            hours REAL NOT NULL CHECK (hours >= 0),
+            low REAL,
+            high REAL,
+            author TEXT,
+            note TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX estimates_deal ON estimates(deal_id, id);
+        CREATE TABLE worklog (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            hours REAL NOT NULL CHECK (hours > 0),
+            on_date TEXT NOT NULL,
+            note TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX worklog_deal ON worklog(deal_id);
+        CREATE TABLE terms (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'other',
+            due TEXT NOT NULL,
+            amount REAL,
+            remind_days INTEGER NOT NULL DEFAULT 14,
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'met', 'missed', 'waived')),
+            acknowledged_by TEXT,
+            acknowledged_at TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX terms_deal ON terms(deal_id);
+        CREATE TABLE updates (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            signal TEXT NOT NULL DEFAULT 'info',
+            author TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX updates_deal ON updates(deal_id);
+        """,
+    )
+
+
+def m002_settings(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE INDEX updates_created ON updates(created);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (m001_initial, m002_settings)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations the file lacks, inside the caller's transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for step in MIGRATIONS[version:upto]:
+        step(conn)
+    if version < upto:
+        conn.execute(f"PRAGMA user_version = {int(upto)}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    return version

@@ -1,0 +1,527 @@
+"""Every query pmsync makes, speaking in the core's types. Nothing above this writes SQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pmsync.core.calendar import format_workdays
+from pmsync.core.dates import from_iso, iso
+from pmsync.core.models import (
+    OPEN_STAGES,
+    PM,
+    Deal,
+    Estimate,
+    PromiseChange,
+    Settings,
+    Term,
+    TimeOff,
+    Update,
+    WorklogEntry,
+)
+from pmsync.errors import BadInput
+from pmsync.storage import connection
+
+_SETTING_TYPES: dict[str, type] = {
+    "at_risk_buffer": int,
+    "samples": int,
+    "seed": int,
+    "remind_days": int,
+    "report_from": str,
+}
+SETTING_HELP = {
+    "at_risk_buffer": "working days of slack below which a promise is at risk",
+    "samples": "Monte-Carlo samples per forecast",
+    "seed": "random seed of the forecast (same data, same answer)",
+    "remind_days": "default days before a term's due date to start reminding",
+    "report_from": "From: address of the weekly email",
+}
+_SETTING_LIMITS = {"at_risk_buffer": (0, 260), "samples": (10, 100_000), "remind_days": (0, 3650)}
+
+_DEAL_SELECT = """
+SELECT d.*, p.name AS pm_name,
+       e.id AS e_id, e.hours AS e_hours, e.low AS e_low, e.high AS e_high,
+       e.author AS e_author, e.note AS e_note, e.created AS e_created,
+       s.id AS s_id, s.hours AS s_hours, s.low AS s_low, s.high AS s_high,
+       s.author AS s_author, s.note AS s_note, s.created AS s_created,
+       coalesce(w.logged, 0) AS logged
+FROM deals d
+LEFT JOIN pms p ON p.id = d.pm_id
+LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
+LEFT JOIN estimates s ON s.id = coalesce(
+    d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
+LEFT JOIN (SELECT deal_id, sum(hours) AS logged FROM worklog GROUP BY deal_id) w
+    ON w.deal_id = d.id
+"""
+
+
+def _estimate(row: dict[str, Any], prefix: str) -> Estimate | None:
+    if row[f"{prefix}_id"] is None:
+        return None
+    return Estimate(
+        id=row[f"{prefix}_id"],
+        deal_id=row["id"],
+        hours=row[f"{prefix}_hours"],
+        low=row[f"{prefix}_low"],
+        high=row[f"{prefix}_high"],
+        author=row[f"{prefix}_author"],
+        note=row[f"{prefix}_note"],
+        created=row[f"{prefix}_created"],
+    )
+
+
+def _deal(row: dict[str, Any]) -> Deal:
+    return Deal(
+        id=row["id"],
+        title=row["title"],
+        client=row["client"],
+        stage=row["stage"],
+        seller=row["seller"],
+        kind=row["kind"],
+        value=row["value"],
+        probability=row["probability"],
+        promised=from_iso(row["promised"]),
+        start=from_iso(row["start"]),
+        pm=row["pm_name"],
+        stakeholder=row["stakeholder"],
+        external_id=row["external_id"],
+        signed_on=from_iso(row["signed_on"]),
+        delivered_on=from_iso(row["delivered_on"]),
+        actual_hours=row["actual_hours"],
+        lost_reason=row["lost_reason"],
+        estimate=_estimate(row, "e"),
+        signing_estimate=_estimate(row, "s"),
+        logged_hours=row["logged"],
+    )
+
+
+def _term(row: dict[str, Any]) -> Term:
+    return Term(
+        id=row["id"],
+        deal_id=row["deal_id"],
+        text=row["text"],
+        kind=row["kind"],
+        due=date.fromisoformat(row["due"]),
+        amount=row["amount"],
+        remind_days=row["remind_days"],
+        status=row["status"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=row["acknowledged_at"],
+    )
+
+
+def _update(row: dict[str, Any]) -> Update:
+    return Update(
+        id=row["id"],
+        deal_id=row["deal_id"],
+        text=row["text"],
+        signal=row["signal"],
+        by=row["author"],
+        created=row["created"],
+    )
+
+
+class Store:
+    """The pmsync database: open it, then read and write records inside `write()`/`read()`."""
+
+    def __init__(self, path: Path, today: date) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self.today = today
+        self.conn = connection.connect(path)
+        self.db = sqlite_utils.Database(self.conn, execute_plugins=False, recursive_triggers=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Store]:
+        with connection.transaction(self.conn, self.path, write=True):
+            yield self
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Store]:
+        with connection.transaction(self.conn, self.path, write=False):
+            yield self
+
+    def now(self) -> str:
+        """A timestamp on `today` (which --today may fix) at the real time of day."""
+        return datetime.combine(self.today, datetime.now().time()).isoformat(timespec="seconds")
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+        cur = self.conn.execute(sql, params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
+
+    def _insert(self, table: str, record: dict[str, Any]) -> int:
+        return self.db[table].insert(record).last_pk  # type: ignore[union-attr]
+
+    # -- settings ----------------------------------------------------------------------
+    def settings(self) -> Settings:
+        stored = {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM settings")}
+        known = {k: _SETTING_TYPES[k](v) for k, v in stored.items() if k in _SETTING_TYPES}
+        return Settings(**known)
+
+    def set_setting(self, key: str, value: str) -> Any:
+        if key not in _SETTING_TYPES:
+            raise BadInput(f"unknown setting '{key}'; known: {', '.join(sorted(_SETTING_TYPES))}")
+        try:
+            typed = _SETTING_TYPES[key](value)
+        except ValueError:
+            raise BadInput(f"setting {key} needs a whole number, not '{value}'") from None
+        if key in _SETTING_LIMITS:
+            low, high = _SETTING_LIMITS[key]
+            if not low <= typed <= high:
+                raise BadInput(f"setting {key} must be between {low} and {high}, not {typed}")
+        self.db["settings"].upsert({"key": key, "value": str(typed)}, pk="key")
+        return typed
+
+    # -- PMs ---------------------------------------------------------------------------
+    def _pm_row(self, name: str) -> dict[str, Any]:
+        rows = self._rows("SELECT * FROM pms WHERE name = ? COLLATE NOCASE", (name,))
+        if not rows:
+            known = [r["name"] for r in self._rows("SELECT name FROM pms ORDER BY name")]
+            hint = f"known PMs: {', '.join(known)}" if known else "no PMs recorded yet"
+            raise BadInput(f"unknown PM '{name}'; {hint}")
+        return rows[0]
+
+    def _to_pm(self, row: dict[str, Any], timeoff: Sequence[TimeOff]) -> PM:
+        from pmsync.core.calendar import parse_workdays
+
+        return PM(
+            id=row["id"],
+            name=row["name"],
+            email=row["email"],
+            capacity=row["capacity"],
+            workdays=parse_workdays(row["workdays"]),
+            holidays=row["holidays"],
+            timeoff=tuple(timeoff),
+        )
+
+    def pm(self, name: str) -> PM:
+        row = self._pm_row(name)
+        return self._to_pm(row, self._timeoff(row["id"]))
+
+    def pms(self) -> list[PM]:
+        off: dict[int, list[TimeOff]] = {}
+        for r in self._rows("SELECT * FROM timeoff ORDER BY start"):
+            off.setdefault(r["pm_id"], []).append(_timeoff(r))
+        return [
+            self._to_pm(r, off.get(r["id"], ()))
+            for r in self._rows("SELECT * FROM pms ORDER BY name COLLATE NOCASE")
+        ]
+
+    def _timeoff(self, pm_id: int) -> list[TimeOff]:
+        return [
+            _timeoff(r)
+            for r in self._rows("SELECT * FROM timeoff WHERE pm_id = ? ORDER BY start", (pm_id,))
+        ]
+
+    def add_pm(self, pm: PM) -> PM:
+        if self._rows("SELECT 1 FROM pms WHERE name = ? COLLATE NOCASE", (pm.name,)):
+            raise BadInput(f"a PM named '{pm.name}' already exists")
+        self._insert(
+            "pms",
+            {
+                "name": pm.name,
+                "email": pm.email,
+                "capacity": pm.capacity,
+                "workdays": format_workdays(pm.workdays),
+                "holidays": pm.holidays,
+                "created": self.now(),
+            },
+        )
+        return self.pm(pm.name)
+
+    def update_pm(self, name: str, changes: dict[str, Any]) -> PM:
+        row = self._pm_row(name)
+        renamed = "name" in changes and changes["name"].lower() != row["name"].lower()
+        if renamed and self._rows(
+            "SELECT 1 FROM pms WHERE name = ? COLLATE NOCASE", (changes["name"],)
+        ):
+            raise BadInput(f"a PM named '{changes['name']}' already exists")
+        if "workdays" in changes:
+            changes["workdays"] = format_workdays(changes["workdays"])
+        if changes:
+            self.db["pms"].update(row["id"], changes)
+        return self.pm(changes.get("name", row["name"]))
+
+    def remove_pm(self, name: str) -> PM:
+        pm = self.pm(name)
+        open_deals = self._rows(
+            f"SELECT id FROM deals WHERE pm_id = ? AND stage IN {OPEN_STAGES}", (pm.id,)
+        )
+        if open_deals:
+            ids = ", ".join(str(r["id"]) for r in open_deals[:10])
+            raise BadInput(
+                f"{pm.name} still has {len(open_deals)} open deal(s) ({ids}); "
+                "reassign them with pmsync deal update ID --pm NAME first"
+            )
+        # Delivered and lost deals keep their history without the PM's name.
+        self.conn.execute("UPDATE deals SET pm_id = NULL WHERE pm_id = ?", (pm.id,))
+        self.conn.execute("DELETE FROM pms WHERE id = ?", (pm.id,))
+        return pm
+
+    def add_timeoff(self, name: str, off: TimeOff) -> TimeOff:
+        row = self._pm_row(name)
+        new_id = self._insert(
+            "timeoff",
+            {
+                "pm_id": row["id"],
+                "start": iso(off.start),
+                "end": iso(off.end),
+                "reason": off.reason,
+            },
+        )
+        return TimeOff(off.start, off.end, off.reason, new_id)
+
+    # -- deals ---------------------------------------------------------------------------
+    def deal(self, deal_id: int) -> Deal:
+        rows = self._rows(_DEAL_SELECT + " WHERE d.id = ?", (deal_id,))
+        if not rows:
+            raise BadInput(f"unknown deal {deal_id}; see pmsync deal list")
+        return _deal(rows[0])
+
+    def deals(
+        self,
+        stages: Sequence[str] | None = None,
+        seller: str | None = None,
+        pm: str | None = None,
+        client: str | None = None,
+    ) -> list[Deal]:
+        where, params = [], []
+        if stages:
+            where.append(f"d.stage IN ({','.join('?' * len(stages))})")
+            params += list(stages)
+        if seller:
+            where.append("d.seller = ? COLLATE NOCASE")
+            params.append(seller)
+        if pm:
+            where.append("d.pm_id = ?")
+            params.append(self._pm_row(pm)["id"])
+        if client:
+            where.append("d.client = ? COLLATE NOCASE")
+            params.append(client)
+        sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
+        return [_deal(r) for r in self._rows(sql, params)]
+
+    def add_deal(self, fields: dict[str, Any], estimate: Estimate | None) -> Deal:
+        record = dict(fields)
+        if record.get("pm"):
+            record["pm_id"] = self._pm_row(record.pop("pm"))["id"]
+        else:
+            record.pop("pm", None)
+        if record.get("external_id") and self._rows(
+            "SELECT 1 FROM deals WHERE external_id = ?", (record["external_id"],)
+        ):
+            raise BadInput(f"a deal with external id '{record['external_id']}' already exists")
+        for key in ("promised", "start", "signed_on"):
+            record[key] = iso(record.get(key))
+        record["created"] = self.now()
+        deal_id = self._insert("deals", record)
+        if estimate is not None:
+            self._add_estimate(deal_id, estimate)
+        if record.get("stage") == "signed":
+            self._sign(deal_id, from_iso(record.get("signed_on")) or self.today)
+        return self.deal(deal_id)
+
+    def update_deal(self, deal_id: int, changes: dict[str, Any]) -> Deal:
+        current = self.deal(deal_id)
+        record = dict(changes)
+        if "pm" in record:
+            name = record.pop("pm")
+            record["pm_id"] = self._pm_row(name)["id"] if name else None
+        if record.get("external_id") and self._rows(
+            "SELECT 1 FROM deals WHERE external_id = ? AND id != ?",
+            (record["external_id"], deal_id),
+        ):
+            raise BadInput(f"a deal with external id '{record['external_id']}' already exists")
+        if "promised" in record and record["promised"] != current.promised:
+            self._insert(
+                "promise_history",
+                {
+                    "deal_id": deal_id,
+                    "old": iso(current.promised),
+                    "new": iso(record["promised"]),
+                    "changed": self.now(),
+                },
+            )
+        for key in ("promised", "start"):
+            if key in record:
+                record[key] = iso(record[key])
+        if record:
+            self.db["deals"].update(deal_id, record)
+        return self.deal(deal_id)
+
+    def _sign(self, deal_id: int, on: date) -> None:
+        latest = self._rows("SELECT max(id) AS id FROM estimates WHERE deal_id = ?", (deal_id,))[0][
+            "id"
+        ]
+        self.db["deals"].update(
+            deal_id, {"stage": "signed", "signed_on": iso(on), "signing_estimate_id": latest}
+        )
+
+    def set_stage(self, deal_id: int, stage: str, **fields: Any) -> Deal:
+        if stage == "signed":
+            self._sign(deal_id, fields.get("signed_on") or self.today)
+        else:
+            record = {"stage": stage}
+            for key, value in fields.items():
+                record[key] = iso(value) if isinstance(value, date) else value
+            self.db["deals"].update(deal_id, record)
+        return self.deal(deal_id)
+
+    def promise_history(self, deal_id: int) -> list[PromiseChange]:
+        return [
+            PromiseChange(deal_id, from_iso(r["old"]), from_iso(r["new"]), r["changed"])
+            for r in self._rows(
+                "SELECT * FROM promise_history WHERE deal_id = ? ORDER BY id", (deal_id,)
+            )
+        ]
+
+    # -- estimates and worklog ------------------------------------------------------------
+    def _add_estimate(self, deal_id: int, est: Estimate) -> int:
+        return self._insert(
+            "estimates",
+            {
+                "deal_id": deal_id,
+                "hours": est.hours,
+                "low": est.low,
+                "high": est.high,
+                "author": est.author,
+                "note": est.note,
+                "created": self.now(),
+            },
+        )
+
+    def add_estimate(self, est: Estimate) -> Estimate:
+        self.deal(est.deal_id)
+        new_id = self._add_estimate(est.deal_id, est)
+        return self.estimates(est.deal_id, only=new_id)[0]
+
+    def estimates(self, deal_id: int, only: int | None = None) -> list[Estimate]:
+        sql = "SELECT * FROM estimates WHERE deal_id = ?" + (" AND id = ?" if only else "")
+        params = (deal_id, only) if only else (deal_id,)
+        return [
+            Estimate(
+                id=r["id"],
+                deal_id=r["deal_id"],
+                hours=r["hours"],
+                low=r["low"],
+                high=r["high"],
+                author=r["author"],
+                note=r["note"],
+                created=r["created"],
+            )
+            for r in self._rows(sql + " ORDER BY id", params)
+        ]
+
+    def log_hours(self, entry: WorklogEntry) -> WorklogEntry:
+        new_id = self._insert(
+            "worklog",
+            {
+                "deal_id": entry.deal_id,
+                "hours": entry.hours,
+                "on_date": iso(entry.on),
+                "note": entry.note,
+                "created": self.now(),
+            },
+        )
+        return WorklogEntry(entry.deal_id, entry.hours, entry.on, entry.note, new_id)
+
+    def worklog(self, deal_id: int) -> list[WorklogEntry]:
+        return [
+            WorklogEntry(
+                r["deal_id"], r["hours"], date.fromisoformat(r["on_date"]), r["note"], r["id"]
+            )
+            for r in self._rows(
+                "SELECT * FROM worklog WHERE deal_id = ? ORDER BY on_date, id", (deal_id,)
+            )
+        ]
+
+    # -- terms -------------------------------------------------------------------------
+    def term(self, term_id: int) -> Term:
+        rows = self._rows("SELECT * FROM terms WHERE id = ?", (term_id,))
+        if not rows:
+            raise BadInput(f"unknown term {term_id}; see pmsync term list")
+        return _term(rows[0])
+
+    def add_term(self, term: Term) -> Term:
+        self.deal(term.deal_id)
+        new_id = self._insert(
+            "terms",
+            {
+                "deal_id": term.deal_id,
+                "text": term.text,
+                "kind": term.kind,
+                "due": iso(term.due),
+                "amount": term.amount,
+                "remind_days": term.remind_days,
+                "status": "open",
+                "created": self.now(),
+            },
+        )
+        return self.term(new_id)
+
+    def terms(self, deal_id: int | None = None, open_only: bool = False) -> list[Term]:
+        where, params = [], []
+        if deal_id is not None:
+            self.deal(deal_id)
+            where.append("deal_id = ?")
+            params.append(deal_id)
+        if open_only:
+            where.append("status = 'open'")
+        sql = "SELECT * FROM terms" + (" WHERE " + " AND ".join(where) if where else "")
+        return [_term(r) for r in self._rows(sql + " ORDER BY due, id", params)]
+
+    def set_term(self, term_id: int, **fields: Any) -> Term:
+        self.term(term_id)
+        self.db["terms"].update(term_id, fields)
+        return self.term(term_id)
+
+    # -- updates -------------------------------------------------------------------------
+    def add_update(self, update: Update) -> Update:
+        self.deal(update.deal_id)
+        new_id = self._insert(
+            "updates",
+            {
+                "deal_id": update.deal_id,
+                "text": update.text,
+                "signal": update.signal,
+                "author": update.by,
+                "created": self.now(),
+            },
+        )
+        return _update(self._rows("SELECT * FROM updates WHERE id = ?", (new_id,))[0])
+
+    def updates(
+        self, deal_id: int | None = None, since: date | None = None, signal: str | None = None
+    ) -> list[Update]:
+        where, params = [], []
+        if deal_id is not None:
+            self.deal(deal_id)
+            where.append("deal_id = ?")
+            params.append(deal_id)
+        if since is not None:
+            where.append("created >= ?")
+            params.append(iso(since))
+        if signal:
+            where.append("signal = ?")
+            params.append(signal)
+        sql = "SELECT * FROM updates" + (" WHERE " + " AND ".join(where) if where else "")
+        return [_update(r) for r in self._rows(sql + " ORDER BY created, id", params)]
+
+    # -- checks --------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        tables = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
+        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def _timeoff(r: dict[str, Any]) -> TimeOff:
+    return TimeOff(
+        date.fromisoformat(r["start"]), date.fromisoformat(r["end"]), r["reason"], r["id"]
+    )
