@@ -89,7 +89,7 @@ def add(
         name=check_text(name, "the PM's name"),
         capacity=check_capacity(capacity),
         email=email,
-        workdays=parse_workdays(workdays or "mon-fri"),
+        workdays=parse_workdays("mon-fri" if workdays is None else workdays),
         holidays=_holidays(holidays),
     )
     with env(ctx).store(write=True) as store:

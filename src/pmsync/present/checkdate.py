@@ -39,6 +39,9 @@ def headline(result: CheckResult, asked_date: bool) -> str:
         return f"{lead} {o.pm} can finish on {human(o.forecast_finish)}."
     promised = human(o.promised, with_year=False)
     instead = f" Promise {human(o.suggested_date, with_year=False)} instead."
+    if o.promised is not None and o.suggested_date < o.promised:
+        # Earlier promises are served first, so an earlier date can be the safer one.
+        instead = instead[:-1] + f": an earlier date puts it ahead in {o.pm}'s queue."
     label = {"realistic": "Realistic", "at-risk": "At risk", "unrealistic": "Unrealistic"}[
         o.verdict
     ]

@@ -1,0 +1,132 @@
+"""Shared fixtures: a temp database, a fixed today, and a runner that reports like a shell."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pmsync.cli.app import app
+
+TODAY = "2027-01-04"  # a Monday
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+class Cli:
+    """Runs pmsync in-process against one database with `today` fixed."""
+
+    def __init__(self, db: Path, today: str = TODAY) -> None:
+        self.db = db
+        self.today = today
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True) -> Run:
+        result = self.runner.invoke(
+            app, ["--db", str(self.db), "--today", self.today, *args], catch_exceptions=False
+        )
+        run = Run(result.exit_code, result.stdout, result.stderr)
+        if ok and run.code not in (0, 3, 4):
+            raise AssertionError(f"pmsync {' '.join(args)} failed ({run.code}): {run.err}")
+        return run
+
+    def fails(self, *args: str, code: int = 2) -> Run:
+        """Run a command that must be refused: exit code, one line on stderr, no traceback."""
+        before = snapshot(self.db)
+        run = self(*args, ok=False)
+        assert run.code == code, (run.code, run.out, run.err)
+        assert run.err.startswith("pmsync: "), run.err
+        assert run.err.count("\n") == 1, run.err
+        assert "Traceback" not in run.err + run.out
+        assert snapshot(self.db) == before, "a refused command changed the database"
+        return run
+
+
+def snapshot(db: Path) -> list[str]:
+    """Every row of the database, to prove that a refused command wrote nothing."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    except sqlite3.DatabaseError:
+        return [db.read_bytes().hex()]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "pmsync.db")
+
+
+@pytest.fixture
+def team(cli: Cli) -> Cli:
+    """Two PMs and three deals, hand-sized so forecasts can be checked by hand.
+
+    Ann: 40 h/week Mon-Fri (8 h/day), US holidays. Ben: 37.5 h over Mon-Thu (9.375 h/day).
+    Deal 1 (Ann): 40 h promised 15 Jan -> Jan 4-8. Deal 2 (Ann): 80 h promised 29 Jan ->
+    Jan 11-15, (18 Jan is MLK day) 19-22, 25 -> finish 25 Jan.
+    """
+    cli("pm", "add", "Ann", "--capacity", "40", "--holidays", "US", "--email", "ann@example.com")
+    cli("pm", "add", "Ben", "--capacity", "37.5", "--workdays", "mon-thu")
+    cli(
+        "deal",
+        "add",
+        "Website relaunch",
+        "--client",
+        "Acme",
+        "--stage",
+        "signed",
+        "--pm",
+        "Ann",
+        "--hours",
+        "40",
+        "--promised",
+        "2027-01-15",
+        "--seller",
+        "Sam",
+    )
+    cli(
+        "deal",
+        "add",
+        "CRM migration",
+        "--client",
+        "Globex",
+        "--stage",
+        "signed",
+        "--pm",
+        "Ann",
+        "--hours",
+        "80",
+        "--promised",
+        "2027-01-29",
+        "--seller",
+        "Priya",
+    )
+    cli(
+        "deal",
+        "add",
+        "Training",
+        "--client",
+        "Initech",
+        "--pm",
+        "Ben",
+        "--hours",
+        "20",
+        "--probability",
+        "40",
+    )
+    return cli

@@ -1,0 +1,230 @@
+"""The forecast engine: verdicts, evidence, Monte-Carlo, suggestions and knock-on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from pmsync.core.forecast import (
+    AT_RISK,
+    REALISTIC,
+    UNREALISTIC,
+    Candidate,
+    Forecaster,
+    History,
+)
+from pmsync.core.models import PM, Deal, Estimate, Settings
+from pmsync.errors import BadInput
+
+MON = date(2027, 1, 4)
+ANN = PM("Ann", 40)
+BEN = PM("Ben", 40)
+
+
+def deal(
+    i: int, hours: float, promised: date | None, pm: str = "Ann", stage: str = "signed", **kw
+) -> Deal:
+    est = Estimate(i, hours, kw.pop("low", None), kw.pop("high", None))
+    return Deal(
+        id=i,
+        title=f"deal {i}",
+        client="C",
+        stage=stage,
+        pm=pm,
+        promised=promised,
+        estimate=est,
+        signing_estimate=est,
+        **kw,
+    )
+
+
+def delivered(i: int, estimate: float, actual: float, pm: str = "Ann", kind: str = "x") -> Deal:
+    return deal(i, estimate, None, pm=pm, stage="delivered", actual_hours=actual, kind=kind)
+
+
+def engine(deals=(), history=(), pms=(ANN,), **settings) -> Forecaster:
+    return Forecaster(list(pms), list(deals), list(history), MON, Settings(**settings))
+
+
+def test_plain_verdicts_follow_slack_and_buffer() -> None:
+    f = engine()
+    # 40 h = Mon-Fri 4-8 Jan. Promise 13 Jan leaves 3 working days: realistic.
+    best = f.check(Candidate(40, promised=date(2027, 1, 13))).best
+    assert (best.forecast_finish, best.slack_days, best.verdict) == (date(2027, 1, 8), 3, REALISTIC)
+    best = f.check(Candidate(40, promised=date(2027, 1, 12))).best
+    assert (best.slack_days, best.verdict) == (2, AT_RISK)
+    best = f.check(Candidate(40, promised=date(2027, 1, 6))).best
+    assert (best.slack_days, best.verdict) == (-2, UNREALISTIC)
+    assert best.suggested_date == date(2027, 1, 13)
+    assert best.p80 is None and best.on_time_probability is None
+
+
+def test_the_buffer_is_a_setting() -> None:
+    best = engine(at_risk_buffer=0).check(Candidate(40, promised=date(2027, 1, 8))).best
+    assert best.verdict == REALISTIC and best.suggested_date == date(2027, 1, 8)
+
+
+def test_existing_load_comes_first_when_promised_earlier() -> None:
+    f = engine([deal(1, 40, date(2027, 1, 15))])
+    best = f.check(Candidate(16, promised=date(2027, 1, 20))).best
+    assert (best.forecast_start, best.forecast_finish) == (date(2027, 1, 11), date(2027, 1, 12))
+
+
+def test_a_new_deal_goes_after_recorded_deals_with_the_same_date() -> None:
+    f = engine([deal(1, 40, date(2027, 1, 15))])
+    best = f.check(Candidate(8, promised=date(2027, 1, 15))).best
+    assert best.forecast_finish == date(2027, 1, 11)
+
+
+def test_knock_on_names_the_promises_a_new_deal_would_break() -> None:
+    f = engine([deal(1, 40, date(2027, 1, 15)), deal(2, 40, date(2027, 1, 22))])
+    best = f.check(Candidate(40, promised=date(2027, 1, 12))).best
+    # The new deal jumps the queue: deal 1 moves from 8 Jan to 15 Jan (still on time),
+    # deal 2 from 15 Jan to 22 Jan (still on time, but no slack is not a breach).
+    assert best.knock_on == ()
+    best = f.check(Candidate(48, promised=date(2027, 1, 12))).best
+    assert [k.deal_id for k in best.knock_on] == [1, 2]
+    k1 = best.knock_on[0]
+    assert (k1.finish_before, k1.finish_after) == (date(2027, 1, 8), date(2027, 1, 18))
+
+
+def test_a_deal_already_late_is_not_blamed_on_the_newcomer() -> None:
+    f = engine([deal(1, 80, date(2027, 1, 8))])  # already late: finishes 15 Jan
+    best = f.check(Candidate(8, promised=date(2027, 1, 5))).best
+    assert best.knock_on == ()
+
+
+def test_worklog_reduces_the_remaining_effort() -> None:
+    d = replace(deal(1, 40, date(2027, 1, 15)), logged_hours=24.0)
+    (fc,) = engine([d]).portfolio().values()
+    assert fc.finish == date(2027, 1, 5) and fc.remaining_hours == 16
+
+
+def test_every_pm_is_tried_and_the_earliest_finish_proposed() -> None:
+    f = engine([deal(1, 40, date(2027, 1, 15), pm="Ann")], pms=(ANN, BEN))
+    result = f.check(Candidate(40, promised=date(2027, 2, 1)))
+    assert result.best.pm == "Ben" and result.best.forecast_finish == date(2027, 1, 8)
+    assert [a.pm for a in result.alternatives] == ["Ann"]
+    assert result.alternatives[0].forecast_finish == date(2027, 1, 15)
+
+
+def test_without_a_date_the_answer_is_the_earliest_realistic_one() -> None:
+    f = engine([deal(1, 40, date(2027, 1, 15))])
+    best = f.check(Candidate(40)).best
+    # Placed before deal 1 at 4-8 Jan would need a promise by 13 Jan: before 15 Jan, so
+    # the deal goes first and 13 Jan is realistic.
+    assert best.suggested_date == date(2027, 1, 13) and best.verdict == REALISTIC
+    assert best.promised == best.suggested_date
+
+
+def test_suggestion_accounts_for_queue_position() -> None:
+    # Deal 1 (promised 11 Jan) takes 4-8 Jan. A newcomer promised before 11 Jan would jump
+    # ahead of it, but then 40 h finish 8 Jan + 3 days buffer = 13 Jan > 11 Jan: not ok.
+    # Promised at or after 11 Jan, it goes behind: 11-15 Jan, realistic from 20 Jan.
+    f = engine([deal(1, 40, date(2027, 1, 11))])
+    assert f.check(Candidate(40)).best.suggested_date == date(2027, 1, 20)
+
+
+def test_unknown_pm_and_empty_team_are_bad_input() -> None:
+    with pytest.raises(BadInput, match="unknown PM 'Zed'"):
+        engine().check(Candidate(8, promised=MON), "Zed")
+    with pytest.raises(BadInput, match="no PMs recorded"):
+        engine(pms=()).check(Candidate(8, promised=MON))
+
+
+# -- evidence ------------------------------------------------------------------------
+
+
+def test_three_deals_that_took_twice_their_estimate_make_a_comfortable_date_unrealistic() -> None:
+    promise = date(2027, 1, 13)  # 40 h finish 8 Jan: three days to spare on the plan
+    assert engine().check(Candidate(40, promised=promise)).best.verdict == REALISTIC
+    history = [delivered(10 + i, 40, 80) for i in range(3)]
+    best = engine(history=history).check(Candidate(40, promised=promise)).best
+    assert best.verdict == UNREALISTIC
+    assert best.p50 == best.p80 == date(2027, 1, 15)  # 80 h: ten working days
+    assert best.on_time_probability == 0.0
+    assert best.evidence.source == "team" and best.suggested_date == date(2027, 1, 15)
+
+
+def test_history_needs_three_team_deals_or_five_of_the_pms_own() -> None:
+    two = History([delivered(1, 10, 20), delivered(2, 10, 20)])
+    assert two.evidence_for("Ann").source == "none"
+    mixed = History([delivered(i, 10, 20, pm="Ben") for i in range(3)] + [delivered(9, 10, 10)])
+    assert mixed.evidence_for("Ann").source == "team"
+    own = History(
+        [delivered(i, 10, 30) for i in range(5)]
+        + [delivered(10 + i, 10, 10, pm="Ben") for i in range(5)]
+    )
+    assert own.evidence_for("Ann").ratios == (3.0,) * 5
+    assert own.evidence_for("Ann").source == "own"
+
+
+def test_the_estimate_at_signing_is_what_actuals_are_compared_with() -> None:
+    first, later = Estimate(1, 10), Estimate(1, 40)
+    d = Deal(
+        1,
+        "t",
+        "c",
+        stage="delivered",
+        pm="Ann",
+        actual_hours=40,
+        estimate=later,
+        signing_estimate=first,
+    )
+    assert History([d]).team == [4.0]
+
+
+def test_a_three_point_estimate_alone_is_evidence() -> None:
+    best = engine().check(Candidate(40, promised=date(2027, 1, 13), low=30, high=80)).best
+    assert best.p50 is not None and best.p80 is not None
+    assert 0 < best.on_time_probability < 1
+    assert best.p50 <= best.p80
+
+
+def test_monte_carlo_is_deterministic_and_seeded() -> None:
+    history = [delivered(10 + i, 40, 40 * r) for i, r in enumerate((0.9, 1.3, 1.8, 2.4))]
+    deals = [deal(1, 60, date(2027, 1, 20), low=40, high=120), deal(2, 30, date(2027, 2, 1))]
+    cand = Candidate(50, promised=date(2027, 2, 5), low=40, high=90)
+    one = engine(deals, history).check(cand).best
+    two = engine(deals, history).check(cand).best
+    assert one == two
+    assert one.p50 <= one.p80 and 0 < one.on_time_probability < 1
+    # The draws come from the seed: another seed gives another sample of the same spread.
+    other = engine(deals, history, seed=1).check(cand).best
+    assert other.on_time_probability != one.on_time_probability
+
+
+def test_portfolio_gives_each_loaded_deal_a_forecast() -> None:
+    deals = [
+        deal(1, 40, date(2027, 1, 15)),
+        deal(2, 80, date(2027, 1, 20)),
+        deal(3, 8, None, stage="pipeline"),
+    ]
+    fc = engine(deals).portfolio()
+    assert set(fc) == {1, 2}
+    assert fc[1].verdict == REALISTIC and fc[2].verdict == UNREALISTIC
+    assert fc[2].finish == date(2027, 1, 22) and fc[2].slack_days == -2
+
+
+def test_pipeline_counts_by_probability_only_when_asked() -> None:
+    deals = [deal(1, 40, date(2027, 1, 8), stage="pipeline", probability=50.0)]
+    assert engine(deals).check(Candidate(8, promised=date(2027, 2, 1))).best.forecast_start == MON
+    with_pipeline = Forecaster([ANN], deals, [], MON, Settings(), include_pipeline=True)
+    best = with_pipeline.check(Candidate(8, promised=date(2027, 2, 1))).best
+    assert best.forecast_start == date(2027, 1, 6)  # 20 weighted hours first: Mon-Tue
+
+
+def test_reference_class_uses_the_median_of_delivered_deals_of_that_kind() -> None:
+    h = History(
+        [
+            delivered(1, 10, 30, kind="audit"),
+            delivered(2, 10, 50, kind="audit"),
+            delivered(3, 10, 40, kind="audit"),
+            delivered(4, 10, 99, kind="other"),
+        ]
+    )
+    assert h.reference_hours("audit") == (40, 3)
+    with pytest.raises(BadInput, match="--hours"):
+        h.reference_hours("migration")
