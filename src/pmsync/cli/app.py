@@ -42,20 +42,26 @@ class PmsyncGroup(TyperGroup):
             )
         except PmsyncError as exc:
             _fail(str(exc), exc.exit_code)
+        except click_exc.NoArgsIsHelpError:
+            sys.exit(0)  # the help was printed: asking for nothing is not an error
         except click_exc.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "pmsync"
             _fail(f"{exc.format_message()} (see '{where} --help')", 2)
         except click_exc.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code or 1)
-        except click_exc.Abort:
+        except typer.Abort:
             _fail("aborted", 1)
         except sqlite3.Error as exc:
             from pmsync.storage.connection import translate
 
             _fail(str(translate(exc, _db_path())), 1)
         except BrokenPipeError:
-            # `pmsync deal list | head`: the reader left; that is not an error.
-            sys.stderr.close()
+            # `pmsync deal list | head`: the reader left; that is not an error. Point stdout
+            # at /dev/null so the interpreter's final flush does not fail again.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)

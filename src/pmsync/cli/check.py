@@ -18,7 +18,7 @@ def check_date(
     deal: Annotated[
         str | None,
         typer.Argument(
-            metavar="[DEAL_ID]", help="A recorded deal to check (leave out for a new promise)."
+            metavar="DEAL_ID", help="A recorded deal to check (leave out for a new promise)."
         ),
     ] = None,
     by: Annotated[
@@ -58,10 +58,9 @@ def check_date(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tell whether a delivery date is realistic, what to promise instead, who should take
-    it and which existing promises it would break. Nothing is written.
+    """Is a delivery date realistic? What to promise instead, who takes it, what it breaks.
 
-    Exit codes: 0 realistic, 3 at risk, 4 unrealistic, 2 bad input.
+    Nothing is written. Exit codes: 0 realistic, 3 at risk, 4 unrealistic, 2 bad input.
     """
     from pmsync.present import checkdate
 
