@@ -120,7 +120,7 @@ def root(
 
 
 def _register() -> None:
-    from pmsync.cli import check, config, deals, demo, pms, records
+    from pmsync.cli import check, config, deals, demo, pms, records, report
 
     app.add_typer(pms.app, name="pm")
     app.add_typer(deals.app, name="deal")
@@ -129,6 +129,7 @@ def _register() -> None:
     app.add_typer(records.update_app, name="update")
     app.add_typer(config.app, name="config")
     app.command("check-date")(check.check_date)
+    app.command("weekly-report")(report.weekly_report)
     app.command("demo")(demo.demo)
 
 

@@ -55,6 +55,10 @@ def demo(
         ),
         ("... and what date could we promise for 80 hours?", ["check-date", "--hours", "80"]),
         ("The PMs' view: open deals with their forecast", ["deal", "list"]),
+        (
+            "Monday's sales + PM sync (pipe it to sendmail -t with --email --to ...)",
+            ["weekly-report"],
+        ),
     ):
         output.say("")
         output.say(f"$ pmsync {' '.join(args)}", style="bold cyan")

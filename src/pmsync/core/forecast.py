@@ -238,6 +238,7 @@ class DealForecast:
     verdict: str | None
     suggested_date: date | None
     remaining_hours: float
+    safe_slack_days: int | None = None  # slack against P80 where there is evidence
 
     @property
     def safe_finish(self) -> date | None:
@@ -371,6 +372,9 @@ class Forecaster:
                     verdict=j.verdict,
                     suggested_date=self._safe_date(q.cal, slot),
                     remaining_hours=job.hours,
+                    safe_slack_days=None
+                    if job.promised is None or safe_finish(slot) is None
+                    else q.cal.working_days_between(safe_finish(slot), job.promised),
                 )
         return out
 

@@ -1,0 +1,360 @@
+"""The Monday sales + PM sync, computed: what to talk about, as plain data.
+
+Capacity is shown the way resource planners show it: each deal's remaining hours are spread
+evenly over the PM's working days between when it may start and when it is promised, so a
+week that needs more than the PM has shows above 100 % (the forecast, by contrast, never
+books more than a day has and pushes work later instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+
+from pmsync.core.calendar import WorkCalendar
+from pmsync.core.forecast import AT_RISK, UNREALISTIC, DealForecast
+from pmsync.core.models import DATED_TERM_KINDS, LOADED_STAGES, PM, SIGNALS, Deal, Term, Update
+
+NEW_DAYS = 7
+INTEL_DAYS = 7
+LESSON_DAYS = 90
+# The signals a seller can act on come first; plain info last.
+SIGNAL_ORDER = ("upsell", "churn-risk", "new-logo", "stakeholder-change", "risk", "info")
+assert set(SIGNAL_ORDER) == set(SIGNALS)
+
+
+@dataclass(frozen=True)
+class RiskItem:
+    deal: Deal
+    verdict: str
+    promised: date
+    forecast: date  # P80 where there is evidence
+    slip_days: int  # working days past the promise (0 or less: inside the buffer)
+    safe_date: date | None
+
+
+@dataclass(frozen=True)
+class TermItem:
+    term: Term
+    deal: Deal
+    reasons: tuple[str, ...]  # due-soon, overdue, unacknowledged, at-risk
+    forecast: date | None = None
+
+
+@dataclass(frozen=True)
+class NewDeal:
+    deal: Deal
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class WeekLoad:
+    week: date  # the Monday
+    available: float
+    confirmed: float
+    expected: float
+    exposure: float
+
+    def utilization(self, level: str = "confirmed") -> float | None:
+        booked = getattr(self, level)
+        if self.available <= 0:
+            return None if booked <= 0 else float("inf")
+        return booked / self.available
+
+
+@dataclass(frozen=True)
+class PmLoad:
+    pm: str
+    weeks: tuple[WeekLoad, ...]
+
+    @property
+    def free_hours(self) -> float:
+        return sum(max(0.0, w.available - w.confirmed) for w in self.weeks)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    deal: Deal
+    estimate: float
+    actual: float
+
+    @property
+    def ratio(self) -> float:
+        return self.actual / self.estimate
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    lessons: tuple[Lesson, ...]
+    overrun: float | None  # median ratio of the last 90 days
+    previous_overrun: float | None  # the 90 days before
+    median_by_kind: dict[str, tuple[float, int]]
+
+
+@dataclass(frozen=True)
+class MissingData:
+    no_estimate: tuple[Deal, ...]
+    no_pm: tuple[Deal, ...]
+    no_promise: tuple[Deal, ...]
+    over_estimate: tuple[Deal, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    open_deals: int
+    at_risk: int
+    unrealistic: int
+    terms_due: int
+    terms_overdue: int
+    terms_at_risk: int
+    utilization: tuple[tuple[date, float | None], ...]
+    unestimated_signed: int
+    unassigned_hours: float
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    as_of: date
+    week_of: date
+    weeks: int
+    summary: Summary
+    at_risk: tuple[RiskItem, ...]
+    terms: tuple[TermItem, ...]
+    newly_signed: tuple[NewDeal, ...]
+    capacity: tuple[PmLoad, ...]
+    signals: dict[str, tuple[tuple[Update, Deal], ...]]
+    accuracy: Accuracy
+    missing: MissingData
+    amounts_at_stake: float = field(default=0.0)
+
+
+def monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def build_report(
+    today: date,
+    weeks: int,
+    pms: Sequence[PM],
+    open_deals: Sequence[Deal],
+    delivered: Sequence[Deal],
+    terms: Sequence[Term],
+    updates: Sequence[Update],
+    forecasts: dict[int, DealForecast],
+) -> WeeklyReport:
+    deals = {d.id: d for d in (*open_deals, *delivered)}
+    at_risk = _at_risk(open_deals, forecasts)
+    term_items = _terms(today, terms, deals, forecasts)
+    capacity = _capacity(today, weeks, pms, open_deals)
+    week_starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
+    team = []
+    for i, start in enumerate(week_starts):
+        avail = sum(p.weeks[i].available for p in capacity)
+        booked = sum(p.weeks[i].confirmed for p in capacity)
+        team.append((start, booked / avail if avail else None))
+    loaded = [d for d in open_deals if d.stage in LOADED_STAGES]
+    summary = Summary(
+        open_deals=len(open_deals),
+        at_risk=sum(1 for r in at_risk if r.verdict == AT_RISK),
+        unrealistic=sum(1 for r in at_risk if r.verdict == UNREALISTIC),
+        terms_due=sum(1 for t in term_items if "due-soon" in t.reasons),
+        terms_overdue=sum(1 for t in term_items if "overdue" in t.reasons),
+        terms_at_risk=sum(1 for t in term_items if "at-risk" in t.reasons),
+        utilization=tuple(team),
+        unestimated_signed=sum(1 for d in loaded if d.estimate is None),
+        unassigned_hours=sum(d.remaining_hours or 0.0 for d in loaded if d.pm is None),
+    )
+    return WeeklyReport(
+        as_of=today,
+        week_of=monday(today),
+        weeks=weeks,
+        summary=summary,
+        at_risk=at_risk,
+        terms=term_items,
+        newly_signed=_newly_signed(today, open_deals, terms),
+        capacity=capacity,
+        signals=_signals(today, updates, deals),
+        accuracy=_accuracy(today, delivered),
+        missing=_missing(open_deals),
+        amounts_at_stake=sum(
+            t.term.amount or 0.0
+            for t in term_items
+            if {"overdue", "due-soon", "at-risk"} & set(t.reasons)
+        ),
+    )
+
+
+def _at_risk(open_deals: Sequence[Deal], forecasts: dict[int, DealForecast]) -> tuple:
+    items = []
+    for d in open_deals:
+        f = forecasts.get(d.id)
+        if f is None or f.verdict not in (AT_RISK, UNREALISTIC) or d.promised is None:
+            continue
+        items.append(
+            RiskItem(
+                d,
+                f.verdict,
+                d.promised,
+                f.safe_finish or d.promised,
+                -(f.safe_slack_days or 0),
+                f.suggested_date,
+            )
+        )
+    # Worst first: unrealistic before at risk, then the longest slip, then the soonest promise.
+    items.sort(key=lambda r: (r.verdict != UNREALISTIC, -r.slip_days, r.promised, r.deal.id))
+    return tuple(items)
+
+
+def _terms(
+    today: date, terms: Sequence[Term], deals: dict[int, Deal], forecasts: dict[int, DealForecast]
+) -> tuple:
+    items = []
+    for t in terms:
+        if t.status != "open" or t.deal_id not in deals:
+            continue
+        reasons = []
+        if t.due < today:
+            reasons.append("overdue")
+        elif t.due <= today + timedelta(days=t.remind_days):
+            reasons.append("due-soon")
+        if not t.acknowledged_by:
+            reasons.append("unacknowledged")
+        f = forecasts.get(t.deal_id)
+        finish = f.safe_finish if f else None
+        # An overdue term is past saving; "at risk" is for the ones that still can be.
+        if t.kind in DATED_TERM_KINDS and finish is not None and today <= t.due < finish:
+            reasons.append("at-risk")
+        if reasons:
+            items.append(TermItem(t, deals[t.deal_id], tuple(reasons), finish))
+    order = {"overdue": 0, "at-risk": 1, "due-soon": 2, "unacknowledged": 3}
+    items.sort(key=lambda i: (min(order[r] for r in i.reasons), i.term.due, i.term.id))
+    return tuple(items)
+
+
+def _newly_signed(today: date, open_deals: Sequence[Deal], terms: Sequence[Term]) -> tuple:
+    since = today - timedelta(days=NEW_DAYS)
+    by_deal: dict[int, list[Term]] = {}
+    for t in terms:
+        by_deal.setdefault(t.deal_id, []).append(t)
+    fresh = [
+        d
+        for d in open_deals
+        if d.signed_on and since < d.signed_on <= today and d.stage in LOADED_STAGES
+    ]
+    fresh.sort(key=lambda d: (d.signed_on, d.id))
+    return tuple(NewDeal(d, tuple(by_deal.get(d.id, ()))) for d in fresh)
+
+
+def _spread(
+    cal: WorkCalendar, today: date, deal: Deal, hours: float, weeks: Sequence[date]
+) -> list[float]:
+    """A deal's hours per reporting week, spread evenly over its window of working days."""
+    begin = max(deal.start or today, today)
+    if deal.promised is not None and deal.promised >= begin:
+        before = cal.count_through(begin - timedelta(days=1))
+        total = cal.count_through(deal.promised) - before
+        if total > 0:
+            out = []
+            for w in weeks:
+                lo, hi = max(w, begin), min(w + timedelta(days=6), deal.promised)
+                n = cal.count_through(hi) - cal.count_through(lo - timedelta(days=1))
+                out.append(hours * n / total if hi >= lo else 0.0)
+            return out
+    # No promise, or one already past: the work is due now, in its first working week.
+    first = cal.day(cal.index_from(begin))
+    return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks]
+
+
+def _capacity(today: date, weeks: int, pms: Sequence[PM], open_deals: Sequence[Deal]) -> tuple:
+    starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
+    by_pm: dict[str, list[Deal]] = {}
+    for d in open_deals:
+        if d.pm and d.estimate is not None:
+            by_pm.setdefault(d.pm, []).append(d)
+    loads = []
+    for pm in pms:
+        cal = WorkCalendar(pm, today)
+        confirmed = [0.0] * weeks
+        pipeline_weighted = [0.0] * weeks
+        pipeline_all = [0.0] * weeks
+        for d in by_pm.get(pm.name, ()):
+            hours = d.remaining_hours or 0.0
+            if hours <= 0:
+                continue
+            spread = _spread(cal, today, d, hours, starts)
+            if d.stage in LOADED_STAGES:
+                target = [confirmed]
+            else:
+                p = (d.probability if d.probability is not None else 100.0) / 100.0
+                for i, h in enumerate(spread):
+                    pipeline_weighted[i] += h * p
+                target = [pipeline_all]
+            for i, h in enumerate(spread):
+                for t in target:
+                    t[i] += h
+        week_loads = []
+        for i, w in enumerate(starts):
+            days = cal.count_through(w + timedelta(days=6)) - cal.count_through(
+                max(w, today) - timedelta(days=1)
+            )
+            week_loads.append(
+                WeekLoad(
+                    week=w,
+                    available=days * pm.hours_per_day,
+                    confirmed=confirmed[i],
+                    expected=confirmed[i] + pipeline_weighted[i],
+                    exposure=confirmed[i] + pipeline_all[i],
+                )
+            )
+        loads.append(PmLoad(pm.name, tuple(week_loads)))
+    return tuple(loads)
+
+
+def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> dict:
+    since = (today - timedelta(days=INTEL_DAYS)).isoformat()
+    out: dict[str, list] = {s: [] for s in SIGNAL_ORDER}
+    for u in updates:
+        if (
+            u.created
+            and u.created[:10] > since
+            and u.created[:10] <= today.isoformat()
+            and u.deal_id in deals
+        ):
+            out.setdefault(u.signal, []).append((u, deals[u.deal_id]))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _accuracy(today: date, delivered: Sequence[Deal]) -> Accuracy:
+    recent, previous = [], []
+    kinds: dict[str, list[float]] = {}
+    for d in delivered:
+        if d.actual_hours is None:
+            continue
+        if d.kind:
+            kinds.setdefault(d.kind, []).append(d.actual_hours)
+        base = d.signing_estimate or d.estimate
+        if base is None or base.hours <= 0 or d.delivered_on is None:
+            continue
+        age = (today - d.delivered_on).days
+        if 0 <= age <= LESSON_DAYS:
+            recent.append(Lesson(d, base.hours, d.actual_hours))
+        elif LESSON_DAYS < age <= 2 * LESSON_DAYS:
+            previous.append(Lesson(d, base.hours, d.actual_hours))
+    recent.sort(key=lambda lesson: (lesson.deal.delivered_on, lesson.deal.id), reverse=True)
+    return Accuracy(
+        lessons=tuple(recent),
+        overrun=median(x.ratio for x in recent) if recent else None,
+        previous_overrun=median(x.ratio for x in previous) if previous else None,
+        median_by_kind={k: (median(v), len(v)) for k, v in sorted(kinds.items())},
+    )
+
+
+def _missing(open_deals: Sequence[Deal]) -> MissingData:
+    return MissingData(
+        no_estimate=tuple(d for d in open_deals if d.estimate is None),
+        no_pm=tuple(d for d in open_deals if d.pm is None),
+        no_promise=tuple(d for d in open_deals if d.promised is None),
+        over_estimate=tuple(d for d in open_deals if d.over_estimate),
+    )

@@ -1,0 +1,504 @@
+"""The weekly report as a document (for every text format) and as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pmsync.core.dates import human, iso
+from pmsync.core.models import Deal
+from pmsync.core.report import SIGNAL_ORDER, WeeklyReport
+from pmsync.present.document import Cell, Document, Section, Table
+from pmsync.present.output import fmt
+
+_VERDICT_TONE = {"unrealistic": "bad", "at-risk": "warn", "realistic": "good"}
+_REASON_WORDS = {
+    "overdue": "overdue",
+    "due-soon": "due soon",
+    "unacknowledged": "not acked",
+    "at-risk": "at risk",
+}
+_SIGNAL_WORDS = {
+    "upsell": "Upsell",
+    "churn-risk": "Churn risk",
+    "new-logo": "New logo",
+    "stakeholder-change": "Stakeholder change",
+    "risk": "Risk",
+    "info": "Info",
+}
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _deal(d: Deal) -> str:
+    return f"#{d.id} {d.title}"
+
+
+def _pct(u: float | None) -> str:
+    if u is None:
+        return "off"
+    if u == float("inf"):
+        return "no capacity"
+    return f"{u:.0%}" + ("!" if u > 1.0 else "")
+
+
+def headline(r: WeeklyReport) -> str:
+    s = r.summary
+    risky = s.at_risk + s.unrealistic
+    due = s.terms_due + s.terms_overdue
+    return f"{_plural(risky, 'promise')} at risk, {_plural(due, 'term')} due"
+
+
+def subject(r: WeeklyReport) -> str:
+    return f"pmsync week of {human(r.week_of)}: {headline(r)}"
+
+
+def to_document(r: WeeklyReport) -> Document:
+    return Document(
+        title=f"pmsync weekly sync: week of {human(r.week_of)}",
+        subtitle=f"As of {human(r.as_of)}; capacity for the next {_plural(r.weeks, 'week')}. "
+        f"{headline(r).capitalize()}.",
+        sections=[
+            _summary(r),
+            _at_risk(r),
+            _terms(r),
+            _new(r),
+            _capacity(r),
+            _intel(r),
+            _lessons(r),
+            _missing(r),
+        ],
+    )
+
+
+def _summary(r: WeeklyReport) -> Section:
+    s = r.summary
+    util = ", ".join(f"wk {human(w, with_year=False)} {_pct(u)}" for w, u in s.utilization)
+    blocks: list[str | Table] = [
+        f"Open deals: {s.open_deals}. Promises unrealistic: {s.unrealistic}; at risk: {s.at_risk}.",
+        f"Special terms: {s.terms_due} due within their reminder window, {s.terms_overdue} "
+        f"overdue, {s.terms_at_risk} at risk from a late forecast"
+        + (f" ({fmt(r.amounts_at_stake)} at stake)." if r.amounts_at_stake else "."),
+        f"Team utilization (confirmed work): {util or 'no PMs'}.",
+        f"Signed work not estimated: {_plural(s.unestimated_signed, 'deal')}; signed hours "
+        f"not assigned to a PM: {fmt(s.unassigned_hours)} h.",
+    ]
+    return Section("Summary", blocks)
+
+
+def _at_risk(r: WeeklyReport) -> Section:
+    if not r.at_risk:
+        return Section("Promises at risk", ["No promise is at risk this week."])
+    rows = [
+        [
+            Cell(_deal(i.deal)),
+            Cell(i.deal.client),
+            Cell(i.deal.seller or "-"),
+            Cell(i.deal.pm or "-"),
+            Cell(iso(i.promised) or "-"),
+            Cell(iso(i.forecast) or "-"),
+            Cell(str(i.slip_days), tone=_VERDICT_TONE[i.verdict]),
+            Cell(iso(i.safe_date) or "-"),
+            Cell(i.verdict, tone=_VERDICT_TONE[i.verdict]),
+        ]
+        for i in r.at_risk
+    ]
+    return Section(
+        "Promises at risk",
+        [
+            "Worst first. Slip is in working days past the promise (0 or less: inside the buffer); "
+            "the forecast is P80 where history gives evidence.",
+            Table(
+                [
+                    "Deal",
+                    "Client",
+                    "Seller",
+                    "PM",
+                    "Promised",
+                    "Forecast",
+                    "Slip",
+                    "Safe date",
+                    "Verdict",
+                ],
+                rows,
+                frozenset({6}),
+                wrap=frozenset({0, 1}),
+            ),
+        ],
+    )
+
+
+def _terms(r: WeeklyReport) -> Section:
+    if not r.terms:
+        return Section("Special terms", ["No open term needs attention."])
+    rows = [
+        [
+            Cell(f"#{t.term.id}"),
+            Cell(_deal(t.deal)),
+            Cell(t.term.kind),
+            Cell(iso(t.term.due) or ""),
+            Cell(fmt(t.term.amount)),
+            Cell(t.term.acknowledged_by or "-", tone=None if t.term.acknowledged_by else "warn"),
+            Cell(
+                ", ".join(_REASON_WORDS[x] for x in t.reasons),
+                tone="bad" if {"overdue", "at-risk"} & set(t.reasons) else "warn",
+            ),
+            Cell(t.term.text),
+        ]
+        for t in r.terms
+    ]
+    return Section(
+        "Special terms",
+        [
+            Table(
+                ["Term", "Deal", "Kind", "Due", "Amount", "Acked by", "Why", "Text"],
+                rows,
+                frozenset({4}),
+                wrap=frozenset({1, 6, 7}),
+            ),
+        ],
+    )
+
+
+def _new(r: WeeklyReport) -> Section:
+    if not r.newly_signed:
+        return Section("Newly signed (last 7 days)", ["Nothing signed in the last 7 days."])
+    rows = [
+        [
+            Cell(_deal(n.deal)),
+            Cell(n.deal.client),
+            Cell(n.deal.seller or "-"),
+            Cell(n.deal.pm or "no PM", tone=None if n.deal.pm else "bad"),
+            Cell(iso(n.deal.signed_on) or "-"),
+            Cell(iso(n.deal.promised) or "-"),
+            Cell(
+                fmt(n.deal.estimate.hours) if n.deal.estimate else "none",
+                tone=None if n.deal.estimate else "bad",
+            ),
+            Cell("; ".join(f"{t.kind} due {t.due}: {t.text}" for t in n.terms) or "-"),
+        ]
+        for n in r.newly_signed
+    ]
+    return Section(
+        "Newly signed (last 7 days)",
+        [
+            "The kickoff list: make sure each PM knows the special terms.",
+            Table(
+                ["Deal", "Client", "Seller", "PM", "Signed", "Promised", "Hours", "Special terms"],
+                rows,
+                frozenset({6}),
+                wrap=frozenset({0, 1, 7}),
+            ),
+        ],
+    )
+
+
+def _capacity(r: WeeklyReport) -> Section:
+    if not r.capacity:
+        return Section("Capacity", ["No PMs recorded."])
+    weeks = [w.week for w in r.capacity[0].weeks]
+    heat = [
+        [Cell(p.pm)]
+        + [Cell(_pct(w.utilization()), heat=w.utilization()) for w in p.weeks]
+        + [Cell(fmt(round(p.free_hours)))]
+        for p in r.capacity
+    ]
+    blocks: list[str | Table] = [
+        "Confirmed work (signed and active) against available hours, time off and holidays "
+        "taken out; each deal's hours are spread over its working days up to its promise. "
+        "Over 100% is marked with '!'.",
+        Table(
+            ["PM", *[f"wk {human(w, with_year=False)}" for w in weeks], "Free h"],
+            heat,
+            frozenset(range(1, len(weeks) + 2)),
+        ),
+    ]
+    over = [
+        f"{p.pm} (wk {human(w.week, with_year=False)} {_pct(w.utilization())})"
+        for p in r.capacity
+        for w in p.weeks
+        if (w.utilization() or 0) > 1.0
+    ]
+    blocks.append("Over 100%: " + (", ".join(over) if over else "nobody") + ".")
+    free = sorted(
+        ((round(p.free_hours), p.pm) for p in r.capacity if p.free_hours >= 1), reverse=True
+    )
+    blocks.append(
+        "Free hours for new work: "
+        + (", ".join(f"{pm} {h} h" for h, pm in free) if free else "none")
+        + "."
+    )
+    levels = []
+    for level, label in (
+        ("confirmed", "Confirmed"),
+        ("expected", "Expected (+ pipeline x probability)"),
+        ("exposure", "Exposure (+ all pipeline)"),
+    ):
+        row = [Cell(label)]
+        for i in range(len(weeks)):
+            avail = sum(p.weeks[i].available for p in r.capacity)
+            booked = sum(getattr(p.weeks[i], level) for p in r.capacity)
+            u = booked / avail if avail else None
+            row.append(Cell(f"{fmt(round(booked))} / {fmt(round(avail))} h ({_pct(u)})", heat=u))
+        levels.append(row)
+    blocks.append(
+        Table(
+            ["Team", *[f"wk {human(w, with_year=False)}" for w in weeks]],
+            levels,
+            frozenset(range(1, len(weeks) + 1)),
+        )
+    )
+    return Section("Capacity", blocks)
+
+
+def _intel(r: WeeklyReport) -> Section:
+    rows = [
+        [
+            Cell(_SIGNAL_WORDS[sig], tone="strong"),
+            Cell(_deal(d)),
+            Cell(d.client),
+            Cell(u.by or "-"),
+            Cell((u.created or "")[:10]),
+            Cell(u.text),
+        ]
+        for sig in SIGNAL_ORDER
+        for u, d in r.signals.get(sig, ())
+    ]
+    if not rows:
+        return Section("Intel (last 7 days)", ["No updates in the last 7 days."])
+    return Section(
+        "Intel (last 7 days)",
+        [
+            Table(
+                ["Signal", "Deal", "Client", "By", "When", "Update"],
+                rows,
+                wrap=frozenset({0, 1, 2, 5}),
+            )
+        ],
+    )
+
+
+def _lessons(r: WeeklyReport) -> Section:
+    a = r.accuracy
+    blocks: list[str | Table] = []
+    if a.overrun is None:
+        blocks.append("No deals delivered in the last 90 days.")
+    else:
+        moved = ""
+        if a.previous_overrun is not None:
+            change = a.overrun - a.previous_overrun
+            direction = "up" if change > 0.005 else "down" if change < -0.005 else "flat"
+            moved = f", {direction} from {a.previous_overrun:.2f}x the 90 days before"
+        blocks.append(
+            f"Delivered in the last 90 days took {a.overrun:.2f}x their estimate at "
+            f"signing (median){moved}."
+        )
+        blocks.append(
+            Table(
+                ["Deal", "Kind", "PM", "Delivered", "Estimate h", "Actual h", "Ratio"],
+                [
+                    [
+                        Cell(_deal(x.deal)),
+                        Cell(x.deal.kind or "-"),
+                        Cell(x.deal.pm or "-"),
+                        Cell(iso(x.deal.delivered_on) or "-"),
+                        Cell(fmt(x.estimate)),
+                        Cell(fmt(x.actual)),
+                        Cell(f"{x.ratio:.2f}x", tone="bad" if x.ratio > 1.25 else None),
+                    ]
+                    for x in a.lessons
+                ],
+                frozenset({4, 5, 6}),
+                wrap=frozenset({0}),
+            )
+        )
+    if a.median_by_kind:
+        blocks.append(
+            Table(
+                ["Kind", "Median actual h", "Deals"],
+                [
+                    [Cell(k), Cell(fmt(round(h, 1))), Cell(str(n))]
+                    for k, (h, n) in a.median_by_kind.items()
+                ],
+                frozenset({1, 2}),
+            )
+        )
+    return Section("Lessons", blocks)
+
+
+def _missing(r: WeeklyReport) -> Section:
+    m = r.missing
+    problems: dict[int, tuple[Deal, list[str]]] = {}
+    for deals, word in (
+        (m.no_estimate, "no estimate"),
+        (m.no_pm, "no PM"),
+        (m.no_promise, "no promised date"),
+        (m.over_estimate, "over estimate"),
+    ):
+        for d in deals:
+            problems.setdefault(d.id, (d, []))[1].append(word)
+    if not problems:
+        return Section("Missing data", ["Every open deal has an estimate, a PM and a promise."])
+    rows = [
+        [
+            Cell(_deal(d)),
+            Cell(d.stage),
+            Cell(d.seller or "-"),
+            Cell(d.pm or "-"),
+            Cell(", ".join(words), tone="warn"),
+        ]
+        for d, words in (problems[k] for k in sorted(problems))
+    ]
+    return Section(
+        "Missing data",
+        [
+            "These make every forecast weaker.",
+            Table(["Deal", "Stage", "Seller", "PM", "Missing"], rows, wrap=frozenset({0, 4})),
+        ],
+    )
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+
+def _deal_ref(d: Deal) -> dict[str, Any]:
+    return {
+        "deal_id": d.id,
+        "title": d.title,
+        "client": d.client,
+        "seller": d.seller,
+        "pm": d.pm,
+        "stage": d.stage,
+    }
+
+
+def to_json(r: WeeklyReport) -> dict[str, Any]:
+    s = r.summary
+    return {
+        "as_of": iso(r.as_of),
+        "week_of": iso(r.week_of),
+        "weeks": r.weeks,
+        "summary": {
+            "open_deals": s.open_deals,
+            "at_risk": s.at_risk,
+            "unrealistic": s.unrealistic,
+            "terms_due": s.terms_due,
+            "terms_overdue": s.terms_overdue,
+            "terms_at_risk": s.terms_at_risk,
+            "amount_at_stake": r.amounts_at_stake,
+            "utilization": [{"week": iso(w), "confirmed": u} for w, u in s.utilization],
+            "signed_unestimated_deals": s.unestimated_signed,
+            "signed_unassigned_hours": s.unassigned_hours,
+            "headline": headline(r),
+        },
+        "at_risk": [
+            _deal_ref(i.deal)
+            | {
+                "verdict": i.verdict,
+                "promised": iso(i.promised),
+                "forecast": iso(i.forecast),
+                "slip_days": i.slip_days,
+                "safe_date": iso(i.safe_date),
+            }
+            for i in r.at_risk
+        ],
+        "terms_due": [
+            {
+                "id": t.term.id,
+                "deal_id": t.deal.id,
+                "title": t.deal.title,
+                "text": t.term.text,
+                "kind": t.term.kind,
+                "due": iso(t.term.due),
+                "amount": t.term.amount,
+                "remind_days": t.term.remind_days,
+                "status": t.term.status,
+                "acknowledged_by": t.term.acknowledged_by,
+                "reasons": list(t.reasons),
+                "forecast_finish": iso(t.forecast),
+            }
+            for t in r.terms
+        ],
+        "newly_signed": [
+            _deal_ref(n.deal)
+            | {
+                "signed_on": iso(n.deal.signed_on),
+                "promised": iso(n.deal.promised),
+                "estimate_hours": n.deal.estimate.hours if n.deal.estimate else None,
+                "terms": [
+                    {
+                        "id": t.id,
+                        "kind": t.kind,
+                        "due": iso(t.due),
+                        "text": t.text,
+                        "amount": t.amount,
+                    }
+                    for t in n.terms
+                ],
+            }
+            for n in r.newly_signed
+        ],
+        "capacity": [
+            {
+                "pm": p.pm,
+                "free_hours": round(p.free_hours, 2),
+                "weeks": [
+                    {
+                        "week": iso(w.week),
+                        "available": round(w.available, 2),
+                        "confirmed": round(w.confirmed, 2),
+                        "expected": round(w.expected, 2),
+                        "exposure": round(w.exposure, 2),
+                        "utilization": None
+                        if w.utilization() in (None, float("inf"))
+                        else round(w.utilization(), 4),
+                    }
+                    for w in p.weeks
+                ],
+            }
+            for p in r.capacity
+        ],
+        "signals": {
+            sig: [
+                {
+                    "id": u.id,
+                    "deal_id": d.id,
+                    "title": d.title,
+                    "text": u.text,
+                    "signal": u.signal,
+                    "by": u.by,
+                    "created": u.created,
+                }
+                for u, d in r.signals.get(sig, ())
+            ]
+            for sig in SIGNAL_ORDER
+        },
+        "accuracy": {
+            "overrun": r.accuracy.overrun,
+            "previous_overrun": r.accuracy.previous_overrun,
+            "delivered": [
+                {
+                    "deal_id": x.deal.id,
+                    "title": x.deal.title,
+                    "kind": x.deal.kind,
+                    "pm": x.deal.pm,
+                    "delivered_on": iso(x.deal.delivered_on),
+                    "estimate_hours": x.estimate,
+                    "actual_hours": x.actual,
+                    "ratio": round(x.ratio, 4),
+                }
+                for x in r.accuracy.lessons
+            ],
+            "median_hours_by_kind": {
+                k: {"median_hours": h, "deals": n}
+                for k, (h, n) in r.accuracy.median_by_kind.items()
+            },
+        },
+        "missing_data": {
+            "no_estimate": [d.id for d in r.missing.no_estimate],
+            "no_pm": [d.id for d in r.missing.no_pm],
+            "no_promise": [d.id for d in r.missing.no_promise],
+            "over_estimate": [d.id for d in r.missing.over_estimate],
+        },
+    }
