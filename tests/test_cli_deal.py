@@ -217,7 +217,7 @@ def test_user_text_is_printed_literally(cli: Cli) -> None:
         (["deal", "sign", "1"], "already signed"),
         (["deal", "log", "3", "2"], "sign it first"),
         (["deal", "log", "1", "0"], "positive"),
-        (["deal", "log", "1", "abc"], "valid number"),
+        (["deal", "log", "1", "abc"], "not a valid float"),
         (["deal", "deliver", "3"], "sign it before delivering"),
         (["deal", "deliver", "1", "--actual-hours", "-2"], "positive"),
         (["deal", "deliver", "1", "--on", "03/04/2027"], "ambiguous"),

@@ -71,7 +71,7 @@ def test_empty_list_says_how_to_start(cli: Cli) -> None:
         (["pm", "add", "Zed", "--capacity", "-5"], "capacity must be a positive"),
         (["pm", "add", "Zed", "--capacity", "0"], "capacity must be a positive"),
         (["pm", "add", "Zed", "--capacity", "200"], "more than a week"),
-        (["pm", "add", "Zed", "--capacity", "abc"], "valid number"),
+        (["pm", "add", "Zed", "--capacity", "abc"], "not a valid float"),
         (["pm", "add", "Zed"], "--capacity"),
         (["pm", "add", "  ", "--capacity", "40"], "name must not be empty"),
         (["pm", "add", "Zed", "--capacity", "40", "--workdays", ""], "at least one working day"),

@@ -8,12 +8,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pmsync.core.dates import parse_date
 from pmsync.errors import BadInput
+
+if TYPE_CHECKING:
+    from pmsync.core.forecast import Forecaster
+    from pmsync.core.models import Deal
+    from pmsync.storage.store import Store
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -32,7 +37,7 @@ class Env:
         return None if text is None else parse_date(text, self.today, what)
 
     @contextlib.contextmanager
-    def store(self, write: bool = False) -> Iterator:  # Iterator[Store]
+    def store(self, write: bool = False) -> Iterator[Store]:
         from pmsync.storage.connection import resolve_path
         from pmsync.storage.store import Store
 
@@ -71,15 +76,17 @@ def deal_id(text: str) -> int:
     return value
 
 
-def forecaster(store, include_pipeline: bool = False):
+def forecaster(
+    store: Store, include_pipeline: bool = False, open_deals: list[Deal] | None = None
+) -> Forecaster:
     """The forecast engine loaded with the team, its open work and its history."""
     from pmsync.core.forecast import Forecaster
     from pmsync.core.models import OPEN_STAGES
 
     return Forecaster(
         pms=store.pms(),
-        deals=store.deals(stages=OPEN_STAGES),
-        delivered=store.deals(stages=("delivered",)),
+        deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),
+        delivered=store.delivered_history(),
         today=store.today,
         settings=store.settings(),
         include_pipeline=include_pipeline,

@@ -149,7 +149,12 @@ def list_(
     with env(ctx).store() as store:
         deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
         wanted = {d.pm for d in deals if d.is_open and d.pm}
-        forecasts = forecaster(store).portfolio(sorted(wanted)) if wanted else {}
+        forecasts = {}
+        if wanted:
+            # Every open deal of these PMs is load, whatever the filter shows.
+            unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
+            engine = forecaster(store, open_deals=deals if unfiltered else None)
+            forecasts = engine.portfolio(sorted(wanted))
     if as_json:
         output.print_json([deal_json(d, forecasts.get(d.id)) for d in deals])
         return

@@ -44,6 +44,10 @@ def weekly_report(
         str | None,
         typer.Option("--subject", help="Subject (default names the week and the headline)."),
     ] = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", help="Rows per list, worst first (0: all). JSON has all."),
+    ] = 25,
 ) -> None:
     """Write the Monday sync: promises at risk, special terms, new deals, capacity, intel,
     lessons and missing data.
@@ -54,6 +58,8 @@ def weekly_report(
     from pmsync.present import document, output
     from pmsync.present import report as view
 
+    if limit < 0:
+        raise BadInput(f"--limit must be 0 (all) or more, not {limit}")
     if not 1 <= weeks <= 26:
         raise BadInput(f"--weeks must be between 1 and 26, not {weeks}")
     if fmt is not None:
@@ -77,16 +83,17 @@ def weekly_report(
             weeks=weeks,
             pms=list(engine.pms.values()),
             open_deals=list(engine.deals.values()),
-            delivered=store.deals(stages=("delivered",)),
+            delivered=store.delivered_history(),
             terms=store.terms(open_only=True),
             updates=store.updates(since=e.today - timedelta(days=INTEL_DAYS)),
             forecasts=engine.portfolio(),
+            calendars={name: engine.queue(name).cal for name in engine.pms},
         )
         report_from = store.settings().report_from
     if email:
         from pmsync.present.email import build_message, default_sender
 
-        doc = view.to_document(report)
+        doc = view.to_document(report, limit or None)
         msg = build_message(
             document.render_text(doc),
             document.render_html(doc),
@@ -99,7 +106,7 @@ def weekly_report(
     if fmt == "json":
         output.print_json(view.to_json(report))
         return
-    doc = view.to_document(report)
+    doc = view.to_document(report, limit or None)
     if fmt == "markdown":
         sys.stdout.write(document.render_markdown(doc))
     elif fmt == "html":

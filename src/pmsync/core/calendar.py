@@ -121,20 +121,23 @@ class WorkCalendar:
                 "check the hours and capacity"
             )
         end = self._next + timedelta(days=_CHUNK_DAYS)
-        d = self._next
-        workdays, off = self._workdays, self._off
-        one = timedelta(days=1)
-        year, hols = d.year, public_holidays(self.pm.holidays, d.year)
-        while d < end:
-            if d.year != year:
-                year, hols = d.year, public_holidays(self.pm.holidays, d.year)
-            if (
-                d.weekday() in workdays
-                and d not in hols
-                and not (off and any(s <= d <= e for s, e in off))
-            ):
-                self._days.append(d)
-            d += one
+        # Day ordinals are plain ints: a set lookup per day instead of date arithmetic.
+        off = {
+            d.toordinal()
+            for y in range(self._next.year, end.year + 1)
+            for d in public_holidays(self.pm.holidays, y)
+        }
+        for start, stop in self._off:
+            if stop >= self._next and start < end:
+                off.update(range(start.toordinal(), stop.toordinal() + 1))
+        workdays = self._workdays
+        first = self._next.toordinal()
+        # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday.
+        self._days.extend(
+            date.fromordinal(o)
+            for o in range(first, end.toordinal())
+            if (o - 1) % 7 in workdays and o not in off
+        )
         self._next = end
 
     def day(self, index: int) -> date:

@@ -10,17 +10,19 @@ Three layers, each usable alone:
 
 from __future__ import annotations
 
-import random
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from statistics import median
+from typing import TYPE_CHECKING, Any
 
 from pmsync.core.calendar import WorkCalendar
 from pmsync.core.models import LOADED_STAGES, PM, Deal, Settings
 from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order, schedule_units
 from pmsync.errors import BadInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REALISTIC, AT_RISK, UNREALISTIC = "realistic", "at-risk", "unrealistic"
 VERDICT_RANK = {REALISTIC: 0, AT_RISK: 1, UNREALISTIC: 2}
@@ -99,21 +101,41 @@ class Slot:
     on_time_probability: float | None = None
 
 
-def _sampler(job: Job, evidence: Evidence, samples: int, seed: int) -> list[float]:
-    """Remaining hours of one deal in each sample. Each deal draws from its own stream, so
-    its samples never depend on which other deals share the run (common random numbers:
-    adding a deal to a queue cannot reshuffle everyone else's luck)."""
-    rng = random.Random(f"{seed}:{job.deal_id}:{job.order}")
-    likely = job.likely if job.likely is not None else job.hours / job.weight + job.logged
-    low = job.low if job.low is not None else likely
-    high = job.high if job.high is not None else likely
-    out = []
-    for _ in range(samples):
-        total = rng.triangular(low, high, likely) if high > low else likely
-        if evidence.ratios:
-            total *= rng.choice(evidence.ratios)
-        out.append(max(0.0, total - job.logged) * job.weight)
-    return out
+def _draw(
+    jobs: Sequence[Job], evidence: Evidence, samples: int, rng: Any, hour_units: int
+) -> np.ndarray:
+    """Remaining effort of each job in each sample (samples x jobs), in calendar units:
+    a triangular draw on low/likely/high, times an overrun ratio drawn from history."""
+    import numpy as np
+
+    likely = np.array(
+        [j.likely if j.likely is not None else j.hours / j.weight + j.logged for j in jobs],
+        dtype=float,
+    )
+    low = np.array(
+        [j.low if j.low is not None else lk for j, lk in zip(jobs, likely, strict=True)],
+        dtype=float,
+    )
+    high = np.array(
+        [j.high if j.high is not None else lk for j, lk in zip(jobs, likely, strict=True)],
+        dtype=float,
+    )
+    logged = np.array([j.logged for j in jobs], dtype=float)
+    weight = np.array([j.weight for j in jobs], dtype=float)
+    u = rng.random((samples, len(jobs)))
+    span = high - low
+    # Inverse CDF of the triangular distribution; a zero span gives `likely` exactly.
+    mode_at = np.divide(likely - low, span, out=np.zeros_like(span), where=span > 0)
+    total = np.where(
+        u < mode_at,
+        low + np.sqrt(u * span * (likely - low)),
+        high - np.sqrt((1 - u) * span * (high - likely)),
+    )
+    if evidence.ratios:
+        ratios = np.asarray(evidence.ratios)
+        total = total * ratios[rng.integers(0, len(ratios), (samples, len(jobs)))]
+    remaining = np.maximum(total - logged, 0.0) * weight
+    return np.rint(remaining * 1000).astype(np.int64) * hour_units
 
 
 class QueuePlan:
@@ -134,7 +156,18 @@ class QueuePlan:
         self.jobs = in_order(jobs)
         self.evidence = evidence
         self.settings = settings
-        self._samples: dict[tuple[int, int | None], list[float]] = {}
+        self._samples: dict[tuple[int, int | None], Any] = {}
+
+    def _rng(self, job: Job | None = None) -> Any:
+        import zlib
+
+        import numpy as np
+
+        key = [self.settings.seed & 0xFFFFFFFF, zlib.crc32(self.pm.name.encode())]
+        if job is not None:
+            order = job.order if job.order is not None else job.deal_id
+            key += [job.deal_id & 0xFFFFFFFF, order & 0xFFFFFFFFFFFF, 1]
+        return np.random.default_rng(key)
 
     @property
     def uncertain(self) -> bool:
@@ -164,30 +197,41 @@ class QueuePlan:
         return self._simulate(jobs, plain)
 
     def _simulate(self, jobs: Sequence[Job], plain: list[Slot]) -> list[Slot]:
-        n = self.settings.samples
-        draws = []
+        import numpy as np
+
+        from pmsync.core.schedule import schedule_samples
+
+        n, cal = self.settings.samples, self.cal
+        if not self._samples and self.jobs:
+            # The recorded queue draws as one block from the PM's stream: its samples stay
+            # the same whatever other work a question adds (common random numbers).
+            block = _draw(self.jobs, self.evidence, n, self._rng(), cal.hour_units)
+            for k, j in enumerate(self.jobs):
+                self._samples[(j.deal_id, j.order)] = block[:, k]
+        columns = []
         for j in jobs:
             key = (j.deal_id, j.order)
             if key not in self._samples:
-                self._samples[key] = _sampler(j, self.evidence, n, self.settings.seed)
-            draws.append(self._samples[key])
-        finishes: list[list[int]] = [[] for _ in jobs]
-        for i in range(n):
-            for k, s in enumerate(self._run(jobs, [d[i] for d in draws])):
-                if s is not None:
-                    finishes[k].append(s[1])
+                self._samples[key] = _draw([j], self.evidence, n, self._rng(j), cal.hour_units)[
+                    :, 0
+                ]
+            columns.append(self._samples[key])
+        last = schedule_samples(
+            cal.day_units, [self._first_allowed(j) for j in jobs], np.stack(columns, axis=1)
+        )
         out = []
-        for job, slot, fin in zip(jobs, plain, finishes, strict=True):
-            if not fin:
+        for k, (job, slot) in enumerate(zip(jobs, plain, strict=True)):
+            fin = np.sort(last[:, k])
+            worked = fin[fin >= 0]
+            if not len(worked):
                 out.append(slot)
                 continue
-            fin.sort()
-            p50 = self.cal.day(fin[-(-len(fin) // 2) - 1])
-            p80 = self.cal.day(fin[-(-len(fin) * 4 // 5) - 1])
+            # Nearest-rank percentiles; a sample with nothing left counts as done today.
+            p50 = cal.day(int(max(fin[-(-n // 2) - 1], 0)))
+            p80 = cal.day(int(max(fin[-(-n * 4 // 5) - 1], 0)))
             on_time = None
             if job.promised is not None:
-                last_ok = self.cal.count_through(job.promised)  # indices below are on time
-                on_time = (bisect_right(fin, last_ok - 1) + (n - len(fin))) / n
+                on_time = float(np.count_nonzero(fin < cal.count_through(job.promised))) / n
             out.append(replace(slot, p50=p50, p80=p80, on_time_probability=on_time))
         return out
 
@@ -392,11 +436,16 @@ class Forecaster:
         if pm is not None and pm not in self.pms:
             raise BadInput(f"unknown PM '{pm}'; known PMs: {', '.join(sorted(self.pms))}")
         names = [pm] if pm else sorted(self.pms)
-        ranked = sorted((self._quick(cand, n) for n in names), key=_rank_key(cand))
-        full = [self._full(cand, o.pm) for o in ranked[:FULL_CHECKS]]
+        # Rank every PM on the plan alone (cheap), run the full forecast for the best few,
+        # and work out knock-on only for the one proposed.
+        ranked = sorted((self._evaluate(cand, n, full=False) for n in names), key=_rank_key(cand))
+        full = [self._evaluate(cand, o.pm, full=True) for o in ranked[:FULL_CHECKS]]
         full.sort(key=_rank_key(cand))
-        best, others = full[0], full[1:] + ranked[FULL_CHECKS:]
-        return CheckResult(best, tuple(others))
+        best = full[0]
+        q = self.queue(best.pm)
+        others = self._without(cand, best.pm)
+        best = replace(best, knock_on=self._knock_on(q, others, self._job(cand, best.promised)))
+        return CheckResult(best, tuple(full[1:] + ranked[FULL_CHECKS:]))
 
     def _without(self, cand: Candidate, pm: str) -> list[Job]:
         return [j for j in self.queue(pm).jobs if j.deal_id != cand.deal_id]
@@ -450,16 +499,9 @@ class Forecaster:
             on_time_probability=slot.on_time_probability,
             verdict=j.verdict or REALISTIC,
             suggested_date=suggested,
-            knock_on=self._knock_on(q, others, job) if full else (),
             evidence=q.evidence if full else Evidence((), "none"),
             full=full,
         )
-
-    def _quick(self, cand: Candidate, pm: str) -> Outcome:
-        return self._evaluate(cand, pm, full=False)
-
-    def _full(self, cand: Candidate, pm: str) -> Outcome:
-        return self._evaluate(cand, pm, full=True)
 
     def _knock_on(self, q: QueuePlan, others: list[Job], job: Job) -> tuple[KnockOn, ...]:
         after_jobs = [j for j in others if j.sort_key > job.sort_key]

@@ -143,11 +143,12 @@ def build_report(
     terms: Sequence[Term],
     updates: Sequence[Update],
     forecasts: dict[int, DealForecast],
+    calendars: dict[str, WorkCalendar] | None = None,
 ) -> WeeklyReport:
     deals = {d.id: d for d in (*open_deals, *delivered)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
-    capacity = _capacity(today, weeks, pms, open_deals)
+    capacity = _capacity(today, weeks, pms, open_deals, calendars or {})
     week_starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
     team = []
     for i, start in enumerate(week_starts):
@@ -267,7 +268,13 @@ def _spread(
     return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks]
 
 
-def _capacity(today: date, weeks: int, pms: Sequence[PM], open_deals: Sequence[Deal]) -> tuple:
+def _capacity(
+    today: date,
+    weeks: int,
+    pms: Sequence[PM],
+    open_deals: Sequence[Deal],
+    calendars: dict[str, WorkCalendar],
+) -> tuple:
     starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
     by_pm: dict[str, list[Deal]] = {}
     for d in open_deals:
@@ -275,7 +282,7 @@ def _capacity(today: date, weeks: int, pms: Sequence[PM], open_deals: Sequence[D
             by_pm.setdefault(d.pm, []).append(d)
     loads = []
     for pm in pms:
-        cal = WorkCalendar(pm, today)
+        cal = calendars.get(pm.name) or WorkCalendar(pm, today)
         confirmed = [0.0] * weeks
         pipeline_weighted = [0.0] * weeks
         pipeline_all = [0.0] * weeks

@@ -14,6 +14,10 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _OPEN_END = 1 << 62
 # Tie-break for a deal not yet recorded: after every recorded deal with the same date.
@@ -93,3 +97,44 @@ def schedule_units(day_units: int, jobs: Sequence[tuple[int, int]]) -> list[tupl
             del lo[k], hi[k], rem[k]
         out.append((first, last))
     return out
+
+
+def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray) -> np.ndarray:
+    """The same schedule for many samples at once: `units` is a (samples x jobs) int64
+    array of efforts, `releases` the first allowed day of each job, in queue order.
+
+    Returns a (samples x jobs) array of each job's last working day index (-1: no work).
+
+    Free capacity only ever splits at release days, so cut the timeline there: inside each
+    segment between consecutive release days the used capacity is always a prefix (every job
+    that may use a segment may use all of it, and takes the earliest free units). The state
+    per sample is then one number per segment, and a job walks the segments from its own.
+    """
+    import numpy as np
+
+    samples, n_jobs = units.shape
+    cuts = sorted(set(releases))
+    bounds = np.array([c * day_units for c in cuts] + [1 << 62], dtype=np.int64)
+    seg_of = {c: i for i, c in enumerate(cuts)}
+    caps = np.diff(bounds)
+    used = np.zeros((samples, len(cuts)), dtype=np.int64)
+    full_to = 0  # segments before this one are full in every sample
+    last = np.full((samples, n_jobs), -1, dtype=np.int64)
+    for j in range(n_jobs):
+        need = units[:, j].copy()
+        end = np.zeros(samples, dtype=np.int64)
+        seg = max(seg_of[releases[j]], full_to)
+        while seg < len(cuts):
+            free = caps[seg] - used[:, seg]
+            take = np.minimum(need, free)
+            used[:, seg] += take
+            need -= take
+            done_here = (take > 0) & (need == 0)
+            end = np.where(done_here, bounds[seg] + used[:, seg], end)
+            if seg == full_to and not (used[:, seg] < caps[seg]).any():
+                full_to += 1
+            if not need.any():
+                break
+            seg += 1
+        last[:, j] = np.where(units[:, j] > 0, (end - 1) // day_units, -1)
+    return last

@@ -67,6 +67,39 @@ def fmt(value: Any) -> str:
 
 
 Column = tuple[str, Callable[[Any], Any]]
+# Rich lays out every cell of a table; past this many rows plain columns are much faster.
+RICH_MAX_ROWS = 300
+
+
+def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _print_plain_table(
+    rows: Sequence[Any], columns: Sequence[Column], title: str | None, numeric: Sequence[str]
+) -> None:
+    """Aligned columns, one record per line, no colour: what grep, cut and less expect."""
+    cells = [[fmt(get(row)).replace("\n", " ") for _, get in columns] for row in rows]
+    names = [name for name, _ in columns]
+    widths = [max([_width(n), *(_width(r[i]) for r in cells)]) for i, n in enumerate(names)]
+    right = [n in numeric for n in names]
+
+    def line(values: list[str]) -> str:
+        parts = []
+        for v, w, r in zip(values, widths, right, strict=True):
+            pad = " " * (w - _width(v))
+            parts.append(pad + v if r else v + pad)
+        return " | ".join(parts).rstrip()
+
+    out = [title] if title else []
+    out.append(line(names))
+    out.append("-+-".join("-" * w for w in widths))
+    out.extend(line(r) for r in cells)
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def print_table(
@@ -78,10 +111,13 @@ def print_table(
     styles: dict[str, Callable[[Any], str | None]] | None = None,
 ) -> None:
     """Records as a table; every cell is a Text, so `[draft]` in a title stays `[draft]`."""
-    out = console()
     if not rows:
-        out.print(empty)
+        console().print(empty)
         return
+    if not is_terminal() or len(rows) > RICH_MAX_ROWS:
+        _print_plain_table(rows, columns, title, numeric)
+        return
+    out = console()
     from rich import box
     from rich.table import Table
     from rich.text import Text

@@ -54,22 +54,40 @@ def subject(r: WeeklyReport) -> str:
     return f"pmsync week of {human(r.week_of)}: {headline(r)}"
 
 
-def to_document(r: WeeklyReport) -> Document:
+def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
+    """The report as a document; long lists keep their `limit` worst rows (JSON has all)."""
+    sections = [
+        _summary(r),
+        _at_risk(r),
+        _terms(r),
+        _new(r),
+        _capacity(r),
+        _intel(r),
+        _lessons(r),
+        _missing(r),
+    ]
+    if limit is not None:
+        for section in sections:
+            if section.title != "Capacity":
+                _shorten(section, limit)
     return Document(
         title=f"pmsync weekly sync: week of {human(r.week_of)}",
         subtitle=f"As of {human(r.as_of)}; capacity for the next {_plural(r.weeks, 'week')}. "
         f"{headline(r).capitalize()}.",
-        sections=[
-            _summary(r),
-            _at_risk(r),
-            _terms(r),
-            _new(r),
-            _capacity(r),
-            _intel(r),
-            _lessons(r),
-            _missing(r),
-        ],
+        sections=sections,
     )
+
+
+def _shorten(section: Section, limit: int) -> None:
+    """A two-minute read: past `limit` rows a table says how many more there are."""
+    blocks: list[str | Table] = []
+    for block in section.blocks:
+        blocks.append(block)
+        if isinstance(block, Table) and len(block.rows) > limit:
+            hidden = len(block.rows) - limit
+            block.rows = block.rows[:limit]
+            blocks.append(f"... and {hidden} more (all of them: --limit 0 or --format json).")
+    section.blocks = blocks
 
 
 def _summary(r: WeeklyReport) -> Section:

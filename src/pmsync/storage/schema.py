@@ -135,7 +135,16 @@ def m002_settings(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (m001_initial, m002_settings)
+def m003_signing_estimate_index(conn: sqlite3.Connection) -> None:
+    # Without it every new estimate scans all deals for foreign-key references.
+    conn.execute("CREATE INDEX deals_signing_estimate ON deals(signing_estimate_id)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    m001_initial,
+    m002_settings,
+    m003_signing_estimate_index,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -309,6 +309,38 @@ class Store:
         sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
         return [_deal(r) for r in self._rows(sql, params)]
 
+    def delivered_history(self) -> list[Deal]:
+        """Delivered deals with just what forecasts and lessons need: the estimate at
+        signing (else the first), the actual hours, kind, PM and delivery date."""
+        sql = """
+            SELECT d.id, d.title, d.client, d.seller, d.kind, d.delivered_on, d.actual_hours,
+                   p.name AS pm_name, s.id AS s_id, s.hours AS s_hours
+            FROM deals d
+            LEFT JOIN pms p ON p.id = d.pm_id
+            LEFT JOIN estimates s ON s.id = coalesce(
+                d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
+            WHERE d.stage = 'delivered' ORDER BY d.id
+        """
+        out = []
+        for r in self.conn.execute(sql):
+            est = None if r[8] is None else Estimate(id=r[8], deal_id=r[0], hours=r[9])
+            out.append(
+                Deal(
+                    id=r[0],
+                    title=r[1],
+                    client=r[2],
+                    seller=r[3],
+                    kind=r[4],
+                    stage="delivered",
+                    delivered_on=from_iso(r[5]),
+                    actual_hours=r[6],
+                    pm=r[7],
+                    estimate=est,
+                    signing_estimate=est,
+                )
+            )
+        return out
+
     def add_deal(self, fields: dict[str, Any], estimate: Estimate | None) -> Deal:
         record = dict(fields)
         if record.get("pm"):
@@ -514,6 +546,32 @@ class Store:
             params.append(signal)
         sql = "SELECT * FROM updates" + (" WHERE " + " AND ".join(where) if where else "")
         return [_update(r) for r in self._rows(sql + " ORDER BY created, id", params)]
+
+    # -- bulk ----------------------------------------------------------------------------
+    def bulk_insert(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        """Insert whole tables of rows at once (sample teams, imports).
+
+        A deal points at its signing estimate and an estimate at its deal, so foreign keys
+        are checked once, at commit, when both are in.
+        """
+        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        for table in (
+            "pms",
+            "timeoff",
+            "deals",
+            "estimates",
+            "worklog",
+            "terms",
+            "updates",
+            "promise_history",
+        ):
+            records = rows.get(table)
+            if not records:
+                continue
+            columns = list(dict.fromkeys(k for r in records for k in r))
+            self.db[table].insert_all(
+                ({c: r.get(c) for c in columns} for r in records), batch_size=2000
+            )
 
     # -- checks --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
