@@ -44,10 +44,10 @@ def test_the_estimate_at_signing_is_kept_for_lessons(team: Cli) -> None:
 
     store = Store(team.db, __import__("datetime").date(2027, 1, 4))
     with store.read():
-        (d,) = store.deals(stages=("delivered",))
+        (actual,) = store.delivered_history()
     store.close()
-    assert d.signing_estimate.hours == 30 and d.estimate.hours == 45
-    assert History([d]).team == [50 / 30]
+    assert (actual.estimate_hours, actual.actual_hours) == (30, 50)
+    assert History([actual]).team == [50 / 30]
 
 
 def test_terms_add_list_ack_and_close(team: Cli) -> None:

@@ -15,7 +15,7 @@ from pmsync.core.forecast import (
     Forecaster,
     History,
 )
-from pmsync.core.models import PM, Deal, Estimate, Settings
+from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
 from pmsync.errors import BadInput
 
 MON = date(2027, 1, 4)
@@ -40,8 +40,8 @@ def deal(
     )
 
 
-def delivered(i: int, estimate: float, actual: float, pm: str = "Ann", kind: str = "x") -> Deal:
-    return deal(i, estimate, None, pm=pm, stage="delivered", actual_hours=actual, kind=kind)
+def delivered(i: int, estimate: float, actual: float, pm: str = "Ann", kind: str = "x") -> Actual:
+    return Actual(i, f"deal {i}", kind, pm, date(2026, 12, 1), estimate, actual)
 
 
 def engine(deals=(), history=(), pms=(ANN,), **settings) -> Forecaster:
@@ -159,21 +159,6 @@ def test_history_needs_three_team_deals_or_five_of_the_pms_own() -> None:
     )
     assert own.evidence_for("Ann").ratios == (3.0,) * 5
     assert own.evidence_for("Ann").source == "own"
-
-
-def test_the_estimate_at_signing_is_what_actuals_are_compared_with() -> None:
-    first, later = Estimate(1, 10), Estimate(1, 40)
-    d = Deal(
-        1,
-        "t",
-        "c",
-        stage="delivered",
-        pm="Ann",
-        actual_hours=40,
-        estimate=later,
-        signing_estimate=first,
-    )
-    assert History([d]).team == [4.0]
 
 
 def test_a_three_point_estimate_alone_is_evidence() -> None:

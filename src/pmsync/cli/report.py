@@ -78,16 +78,20 @@ def weekly_report(
     e = env(ctx)
     with e.store() as store:
         engine = forecaster(store)
+        terms = store.terms(open_only=True)
+        updates = store.updates(since=e.today - timedelta(days=INTEL_DAYS))
+        closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
         report = build_report(
             today=e.today,
             weeks=weeks,
             pms=list(engine.pms.values()),
             open_deals=list(engine.deals.values()),
-            delivered=store.delivered_history(),
-            terms=store.terms(open_only=True),
-            updates=store.updates(since=e.today - timedelta(days=INTEL_DAYS)),
+            delivered=engine.history_records,
+            terms=terms,
+            updates=updates,
             forecasts=engine.portfolio(),
             calendars={name: engine.queue(name).cal for name in engine.pms},
+            other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
         )
         report_from = store.settings().report_from
     if email:

@@ -17,7 +17,7 @@ from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.models import LOADED_STAGES, PM, Deal, Settings
+from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings
 from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order, schedule_units
 from pmsync.errors import BadInput
 
@@ -50,22 +50,21 @@ class Evidence:
 class History:
     """What delivered deals teach: overrun ratios per PM and team, actuals per kind."""
 
-    def __init__(self, delivered: Sequence[Deal]) -> None:
+    def __init__(self, delivered: Sequence[Actual]) -> None:
         self.by_pm: dict[str, list[float]] = {}
         self.team: list[float] = []
         self.actuals_by_kind: dict[str, list[float]] = {}
-        for deal in delivered:
-            if deal.actual_hours is None:
+        for a in delivered:
+            if a.actual_hours is None:
                 continue
-            if deal.kind:
-                self.actuals_by_kind.setdefault(deal.kind, []).append(deal.actual_hours)
-            base = deal.signing_estimate or deal.estimate
-            if base is None or base.hours <= 0:
+            if a.kind:
+                self.actuals_by_kind.setdefault(a.kind, []).append(a.actual_hours)
+            ratio = a.ratio
+            if ratio is None:
                 continue
-            ratio = deal.actual_hours / base.hours
             self.team.append(ratio)
-            if deal.pm:
-                self.by_pm.setdefault(deal.pm, []).append(ratio)
+            if a.pm:
+                self.by_pm.setdefault(a.pm, []).append(ratio)
 
     def evidence_for(self, pm: str) -> Evidence:
         own = self.by_pm.get(pm, [])
@@ -324,7 +323,7 @@ class Outcome:
     p80: date | None
     on_time_probability: float | None
     verdict: str
-    suggested_date: date
+    suggested_date: date | None
     knock_on: tuple[KnockOn, ...] = ()
     evidence: Evidence = field(default_factory=lambda: Evidence((), "none"))
     full: bool = True  # False: ranked on the plan alone, without Monte-Carlo or knock-on
@@ -368,7 +367,7 @@ class Forecaster:
         self,
         pms: Sequence[PM],
         deals: Sequence[Deal],
-        delivered: Sequence[Deal],
+        delivered: Sequence[Actual],
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
@@ -377,6 +376,7 @@ class Forecaster:
         self.today = today
         self.settings = settings
         self.history = History(delivered)
+        self.history_records = delivered
         self.deals = {d.id: d for d in deals}
         self.queues: dict[str, list[Job]] = {name: [] for name in self.pms}
         for d in deals:
@@ -482,7 +482,11 @@ class Forecaster:
     def _evaluate(self, cand: Candidate, pm: str, full: bool) -> Outcome:
         q = self.queue(pm)
         others = self._without(cand, pm)
-        suggested = self._suggest(q, others, cand, full)
+        # Ranking with a date asked only needs each PM's finish; the suggestion is worked out
+        # for the PMs that get a full forecast.
+        suggested = None
+        if full or cand.promised is None:
+            suggested = self._suggest(q, others, cand, full)
         promised = cand.promised or suggested
         job = self._job(cand, promised)
         slot = self._slot_at(q, others, job, full)

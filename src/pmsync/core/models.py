@@ -1,9 +1,15 @@
-"""The records sellers and PMs keep, as plain dataclasses shared by every layer."""
+"""The records sellers and PMs keep, as plain dataclasses shared by every layer.
+
+The records loaded by the ten thousand (deals, estimates, terms, updates) are slotted rather
+than frozen: a frozen dataclass pays for every field it sets, and treat them as values all
+the same.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 STAGES = ("pipeline", "signed", "active", "delivered", "lost")
 OPEN_STAGES = ("pipeline", "signed", "active")
@@ -39,7 +45,7 @@ class PM:
         return self.capacity / len(self.workdays)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Estimate:
     deal_id: int
     hours: float
@@ -55,7 +61,7 @@ class Estimate:
         return self.low is not None or self.high is not None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WorklogEntry:
     deal_id: int
     hours: float
@@ -72,7 +78,7 @@ class PromiseChange:
     changed: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Deal:
     id: int
     title: str
@@ -111,7 +117,25 @@ class Deal:
         return self.estimate is not None and self.logged_hours > self.estimate.hours
 
 
-@dataclass(frozen=True)
+class Actual(NamedTuple):
+    """A delivered deal as history sees it (a tuple: there are tens of thousands)."""
+
+    deal_id: int
+    title: str
+    kind: str | None
+    pm: str | None
+    delivered_on: date | None
+    estimate_hours: float | None  # the estimate in force at signing, else the first
+    actual_hours: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.actual_hours is None or not self.estimate_hours:
+            return None
+        return self.actual_hours / self.estimate_hours
+
+
+@dataclass(slots=True)
 class Term:
     id: int
     deal_id: int
@@ -125,7 +149,7 @@ class Term:
     acknowledged_at: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Update:
     id: int
     deal_id: int

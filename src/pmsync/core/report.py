@@ -15,7 +15,16 @@ from statistics import median
 
 from pmsync.core.calendar import WorkCalendar
 from pmsync.core.forecast import AT_RISK, UNREALISTIC, DealForecast
-from pmsync.core.models import DATED_TERM_KINDS, LOADED_STAGES, PM, SIGNALS, Deal, Term, Update
+from pmsync.core.models import (
+    DATED_TERM_KINDS,
+    LOADED_STAGES,
+    PM,
+    SIGNALS,
+    Actual,
+    Deal,
+    Term,
+    Update,
+)
 
 NEW_DAYS = 7
 INTEL_DAYS = 7
@@ -76,7 +85,7 @@ class PmLoad:
 
 @dataclass(frozen=True)
 class Lesson:
-    deal: Deal
+    deal: Actual
     estimate: float
     actual: float
 
@@ -139,13 +148,15 @@ def build_report(
     weeks: int,
     pms: Sequence[PM],
     open_deals: Sequence[Deal],
-    delivered: Sequence[Deal],
+    delivered: Sequence[Actual],
     terms: Sequence[Term],
     updates: Sequence[Update],
     forecasts: dict[int, DealForecast],
     calendars: dict[str, WorkCalendar] | None = None,
+    other_deals: Sequence[Deal] = (),
 ) -> WeeklyReport:
-    deals = {d.id: d for d in (*open_deals, *delivered)}
+    """`other_deals`: closed deals that open terms or recent updates point at."""
+    deals = {d.id: d for d in (*other_deals, *open_deals)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
     capacity = _capacity(today, weeks, pms, open_deals, calendars or {})
@@ -333,23 +344,22 @@ def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> 
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _accuracy(today: date, delivered: Sequence[Deal]) -> Accuracy:
+def _accuracy(today: date, delivered: Sequence[Actual]) -> Accuracy:
     recent, previous = [], []
     kinds: dict[str, list[float]] = {}
-    for d in delivered:
-        if d.actual_hours is None:
+    for a in delivered:
+        if a.actual_hours is None:
             continue
-        if d.kind:
-            kinds.setdefault(d.kind, []).append(d.actual_hours)
-        base = d.signing_estimate or d.estimate
-        if base is None or base.hours <= 0 or d.delivered_on is None:
+        if a.kind:
+            kinds.setdefault(a.kind, []).append(a.actual_hours)
+        if a.ratio is None or a.delivered_on is None:
             continue
-        age = (today - d.delivered_on).days
+        age = (today - a.delivered_on).days
         if 0 <= age <= LESSON_DAYS:
-            recent.append(Lesson(d, base.hours, d.actual_hours))
+            recent.append(Lesson(a, a.estimate_hours, a.actual_hours))
         elif LESSON_DAYS < age <= 2 * LESSON_DAYS:
-            previous.append(Lesson(d, base.hours, d.actual_hours))
-    recent.sort(key=lambda lesson: (lesson.deal.delivered_on, lesson.deal.id), reverse=True)
+            previous.append(Lesson(a, a.estimate_hours, a.actual_hours))
+    recent.sort(key=lambda lesson: (lesson.deal.delivered_on, lesson.deal.deal_id), reverse=True)
     return Accuracy(
         lessons=tuple(recent),
         overrun=median(x.ratio for x in recent) if recent else None,

@@ -9,6 +9,7 @@ from pmsync.core.forecast import AT_RISK, REALISTIC, CheckResult, Outcome
 from pmsync.present import output
 
 EXIT_CODES = {REALISTIC: 0, AT_RISK: 3, "unrealistic": 4}
+ALTERNATIVES_SHOWN = 6
 
 
 def _days(n: int) -> str:
@@ -166,8 +167,9 @@ def render(result: CheckResult, asked_date: bool) -> None:
         output.say("No existing promise would break.")
     if result.alternatives:
         output.say("")
+        shown = result.alternatives[:ALTERNATIVES_SHOWN]
         output.print_table(
-            result.alternatives,
+            shown,
             [
                 ("pm", lambda a: a.pm),
                 ("finish", lambda a: a.forecast_finish),
@@ -178,3 +180,6 @@ def render(result: CheckResult, asked_date: bool) -> None:
             title="Other PMs",
             styles={"verdict": lambda v: output.VERDICT_STYLE.get(v)},
         )
+        hidden = len(result.alternatives) - len(shown)
+        if hidden:
+            output.say(f"... and {hidden} more PMs finishing later (--json lists them all).")

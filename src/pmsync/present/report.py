@@ -317,7 +317,7 @@ def _lessons(r: WeeklyReport) -> Section:
                 ["Deal", "Kind", "PM", "Delivered", "Estimate h", "Actual h", "Ratio"],
                 [
                     [
-                        Cell(_deal(x.deal)),
+                        Cell(f"#{x.deal.deal_id} {x.deal.title}"),
                         Cell(x.deal.kind or "-"),
                         Cell(x.deal.pm or "-"),
                         Cell(iso(x.deal.delivered_on) or "-"),
@@ -497,7 +497,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "previous_overrun": r.accuracy.previous_overrun,
             "delivered": [
                 {
-                    "deal_id": x.deal.id,
+                    "deal_id": x.deal.deal_id,
                     "title": x.deal.title,
                     "kind": x.deal.kind,
                     "pm": x.deal.pm,

@@ -13,6 +13,7 @@ from pmsync.core.dates import from_iso, iso
 from pmsync.core.models import (
     OPEN_STAGES,
     PM,
+    Actual,
     Deal,
     Estimate,
     PromiseChange,
@@ -309,37 +310,29 @@ class Store:
         sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
         return [_deal(r) for r in self._rows(sql, params)]
 
-    def delivered_history(self) -> list[Deal]:
-        """Delivered deals with just what forecasts and lessons need: the estimate at
-        signing (else the first), the actual hours, kind, PM and delivery date."""
+    def delivered_history(self) -> list[Actual]:
+        """Every delivered deal as history: estimate at signing (else the first) and actual."""
         sql = """
-            SELECT d.id, d.title, d.client, d.seller, d.kind, d.delivered_on, d.actual_hours,
-                   p.name AS pm_name, s.id AS s_id, s.hours AS s_hours
+            SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
             FROM deals d
             LEFT JOIN pms p ON p.id = d.pm_id
             LEFT JOIN estimates s ON s.id = coalesce(
                 d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
             WHERE d.stage = 'delivered' ORDER BY d.id
         """
-        out = []
-        for r in self.conn.execute(sql):
-            est = None if r[8] is None else Estimate(id=r[8], deal_id=r[0], hours=r[9])
-            out.append(
-                Deal(
-                    id=r[0],
-                    title=r[1],
-                    client=r[2],
-                    seller=r[3],
-                    kind=r[4],
-                    stage="delivered",
-                    delivered_on=from_iso(r[5]),
-                    actual_hours=r[6],
-                    pm=r[7],
-                    estimate=est,
-                    signing_estimate=est,
-                )
-            )
-        return out
+        return [
+            Actual(r[0], r[1], r[2], r[3], from_iso(r[4]), r[5], r[6])
+            for r in self.conn.execute(sql)
+        ]
+
+    def deals_by_id(self, ids: Sequence[int]) -> list[Deal]:
+        found: list[Deal] = []
+        wanted = sorted(set(ids))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            sql = _DEAL_SELECT + f" WHERE d.id IN ({','.join('?' * len(chunk))})"
+            found += [_deal(r) for r in self._rows(sql, chunk)]
+        return found
 
     def add_deal(self, fields: dict[str, Any], estimate: Estimate | None) -> Deal:
         record = dict(fields)
