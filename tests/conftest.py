@@ -67,6 +67,14 @@ def snapshot(db: Path) -> list[str]:
         conn.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the holiday cache of test runs out of the user's cache folder."""
+    import os
+
+    os.environ["PMSYNC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path / "pmsync.db")

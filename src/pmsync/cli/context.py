@@ -82,7 +82,9 @@ def forecaster(
     """The forecast engine loaded with the team, its open work and its history."""
     from pmsync.core.forecast import Forecaster
     from pmsync.core.models import OPEN_STAGES
+    from pmsync.storage import holiday_cache
 
+    holiday_cache.load()
     return Forecaster(
         pms=store.pms(),
         deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
-from functools import lru_cache
 
 from pmsync.core.models import PM, WEEKDAYS
 from pmsync.errors import BadInput
@@ -71,11 +70,22 @@ def check_holidays(spec: str) -> str:
     return f"{country}-{subdiv}" if subdiv else country
 
 
-@lru_cache(maxsize=512)
-def _holiday_set(country: str, subdiv: str | None, year: int) -> frozenset[date]:
-    import holidays
+# Holiday dates already known, by (country, subdivision, year): storage may preload them
+# from its cache so that a forecast need not import and run the `holidays` package.
+KNOWN_HOLIDAYS: dict[tuple[str, str | None, int], frozenset[date]] = {}
+NEW_HOLIDAYS: set[tuple[str, str | None, int]] = set()
 
-    return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
+
+def _holiday_set(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    key = (country, subdiv, year)
+    known = KNOWN_HOLIDAYS.get(key)
+    if known is None:
+        import holidays
+
+        known = frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
+        KNOWN_HOLIDAYS[key] = known
+        NEW_HOLIDAYS.add(key)
+    return known
 
 
 def public_holidays(spec: str | None, year: int) -> frozenset[date]:

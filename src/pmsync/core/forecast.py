@@ -226,8 +226,8 @@ class QueuePlan:
                 out.append(slot)
                 continue
             # Nearest-rank percentiles; a sample with nothing left counts as done today.
-            p50 = cal.day(int(max(fin[-(-n // 2) - 1], 0)))
-            p80 = cal.day(int(max(fin[-(-n * 4 // 5) - 1], 0)))
+            p50 = cal.day(max(int(fin[-(-n // 2) - 1]), 0))
+            p80 = cal.day(max(int(fin[-(-n * 4 // 5) - 1]), 0))
             on_time = None
             if job.promised is not None:
                 on_time = float(np.count_nonzero(fin < cal.count_through(job.promised))) / n

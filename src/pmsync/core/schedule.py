@@ -24,7 +24,7 @@ _OPEN_END = 1 << 62
 NEW_DEAL_ORDER = 1 << 60
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Job:
     """One deal in a PM's queue, as the scheduler sees it."""
 

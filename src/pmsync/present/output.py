@@ -112,7 +112,7 @@ def print_table(
 ) -> None:
     """Records as a table; every cell is a Text, so `[draft]` in a title stays `[draft]`."""
     if not rows:
-        console().print(empty)
+        say(empty)
         return
     if not is_terminal() or len(rows) > RICH_MAX_ROWS:
         _print_plain_table(rows, columns, title, numeric)
@@ -145,17 +145,26 @@ def print_table(
 
 def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
     """A record as `label  value` lines."""
+    width = max(len(k) for k, _ in pairs)
+    if not is_terminal():
+        lines = [title] if title else []
+        lines += [f"{key:<{width}}  {fmt(value)}".rstrip() for key, value in pairs]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
     from rich.text import Text
 
     out = console()
     if title:
         out.print(Text(title, style="bold"))
-    width = max(len(k) for k, _ in pairs)
     for key, value in pairs:
         out.print(Text(f"{key:<{width}}  ") + Text(fmt(value)))
 
 
 def say(text: str, style: str | None = None) -> None:
+    """One line; off a terminal it is written as is, without loading rich."""
+    if not is_terminal():
+        sys.stdout.write(text + "\n")
+        return
     from rich.text import Text
 
     console().print(Text(text, style=style or ""))

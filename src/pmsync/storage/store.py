@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmsync.core.calendar import format_workdays
 from pmsync.core.dates import from_iso, iso
@@ -26,6 +27,9 @@ from pmsync.core.models import (
 from pmsync.errors import BadInput
 from pmsync.storage import connection
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 _SETTING_TYPES: dict[str, type] = {
     "at_risk_buffer": int,
     "samples": int,
@@ -42,60 +46,33 @@ SETTING_HELP = {
 }
 _SETTING_LIMITS = {"at_risk_buffer": (0, 260), "samples": (10, 100_000), "remind_days": (0, 3650)}
 
+# Explicit columns in a fixed order: deals are read by the ten thousand, straight from tuples.
 _DEAL_SELECT = """
-SELECT d.*, p.name AS pm_name,
-       e.id AS e_id, e.hours AS e_hours, e.low AS e_low, e.high AS e_high,
-       e.author AS e_author, e.note AS e_note, e.created AS e_created,
-       s.id AS s_id, s.hours AS s_hours, s.low AS s_low, s.high AS s_high,
-       s.author AS s_author, s.note AS s_note, s.created AS s_created,
-       coalesce(w.logged, 0) AS logged
+SELECT d.id, d.title, d.client, d.stage, d.seller, d.kind, d.value, d.probability,
+       d.promised, d.start, p.name, d.stakeholder, d.external_id, d.signed_on,
+       d.delivered_on, d.actual_hours, d.lost_reason,
+       e.id, e.hours, e.low, e.high, e.author, e.note, e.created,
+       s.id, s.hours, s.low, s.high, s.author, s.note, s.created,
+       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0)
 FROM deals d
 LEFT JOIN pms p ON p.id = d.pm_id
 LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
 LEFT JOIN estimates s ON s.id = coalesce(
     d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
-LEFT JOIN (SELECT deal_id, sum(hours) AS logged FROM worklog GROUP BY deal_id) w
-    ON w.deal_id = d.id
 """
 
 
-def _estimate(row: dict[str, Any], prefix: str) -> Estimate | None:
-    if row[f"{prefix}_id"] is None:
-        return None
-    return Estimate(
-        id=row[f"{prefix}_id"],
-        deal_id=row["id"],
-        hours=row[f"{prefix}_hours"],
-        low=row[f"{prefix}_low"],
-        high=row[f"{prefix}_high"],
-        author=row[f"{prefix}_author"],
-        note=row[f"{prefix}_note"],
-        created=row[f"{prefix}_created"],
-    )
-
-
-def _deal(row: dict[str, Any]) -> Deal:
+def _deal(r: Sequence[Any]) -> Deal:
+    estimate = None if r[17] is None else Estimate(r[0], *r[18:24], r[17])
+    if r[24] is None:
+        signing = None
+    elif r[24] == r[17]:
+        signing = estimate
+    else:
+        signing = Estimate(r[0], *r[25:31], r[24])
     return Deal(
-        id=row["id"],
-        title=row["title"],
-        client=row["client"],
-        stage=row["stage"],
-        seller=row["seller"],
-        kind=row["kind"],
-        value=row["value"],
-        probability=row["probability"],
-        promised=from_iso(row["promised"]),
-        start=from_iso(row["start"]),
-        pm=row["pm_name"],
-        stakeholder=row["stakeholder"],
-        external_id=row["external_id"],
-        signed_on=from_iso(row["signed_on"]),
-        delivered_on=from_iso(row["delivered_on"]),
-        actual_hours=row["actual_hours"],
-        lost_reason=row["lost_reason"],
-        estimate=_estimate(row, "e"),
-        signing_estimate=_estimate(row, "s"),
-        logged_hours=row["logged"],
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_iso(r[8]), from_iso(r[9]), r[10],
+        r[11], r[12], from_iso(r[13]), from_iso(r[14]), r[15], r[16], estimate, signing, r[31],
     )
 
 
@@ -129,12 +106,17 @@ class Store:
     """The pmsync database: open it, then read and write records inside `write()`/`read()`."""
 
     def __init__(self, path: Path, today: date) -> None:
-        import sqlite_utils
-
         self.path = path
         self.today = today
         self.conn = connection.connect(path)
-        self.db = sqlite_utils.Database(self.conn, execute_plugins=False, recursive_triggers=False)
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, for writes; reads use plain SQL, so a
+        read-only command never pays for importing it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn, execute_plugins=False, recursive_triggers=False)
 
     def close(self) -> None:
         self.conn.close()
@@ -282,7 +264,7 @@ class Store:
 
     # -- deals ---------------------------------------------------------------------------
     def deal(self, deal_id: int) -> Deal:
-        rows = self._rows(_DEAL_SELECT + " WHERE d.id = ?", (deal_id,))
+        rows = self.conn.execute(_DEAL_SELECT + " WHERE d.id = ?", (deal_id,)).fetchall()
         if not rows:
             raise BadInput(f"unknown deal {deal_id}; see pmsync deal list")
         return _deal(rows[0])
@@ -308,7 +290,7 @@ class Store:
             where.append("d.client = ? COLLATE NOCASE")
             params.append(client)
         sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
-        return [_deal(r) for r in self._rows(sql, params)]
+        return [_deal(r) for r in self.conn.execute(sql, params)]
 
     def delivered_history(self) -> list[Actual]:
         """Every delivered deal as history: estimate at signing (else the first) and actual."""
@@ -331,7 +313,7 @@ class Store:
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             sql = _DEAL_SELECT + f" WHERE d.id IN ({','.join('?' * len(chunk))})"
-            found += [_deal(r) for r in self._rows(sql, chunk)]
+            found += [_deal(r) for r in self.conn.execute(sql, chunk)]
         return found
 
     def add_deal(self, fields: dict[str, Any], estimate: Estimate | None) -> Deal:

@@ -1,0 +1,136 @@
+"""Benchmark pmsync as a user runs it: whole processes, several runs, median/min/max.
+
+    python bench/run.py                      # start-up + the 1k and 10k portfolios
+    python bench/run.py --sizes 1000,10000,100000 --runs 5
+
+Portfolios are generated with a fixed seed (100 PMs per 10,000 open deals, two delivered
+deals of history per open one) and kept in bench/out/ between runs. Each command runs as
+its own process; the table gives wall-clock seconds and the peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+TODAY = "2027-01-11"
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def portfolio(open_deals: int, seed: int = 1) -> Path:
+    from pmsync.sample import Size, build
+    from pmsync.storage.store import Store
+
+    path = OUT / f"portfolio-{open_deals}.db"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    size = Size(pms=max(10, open_deals // 100), open_deals=open_deals, delivered=2 * open_deals)
+    started = time.perf_counter()
+    tmp = path.with_suffix(".tmp")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    store = Store(tmp, date.fromisoformat(TODAY))
+    with store.write():
+        build(store, date.fromisoformat(TODAY), size, seed=seed)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    tmp.rename(path)
+    print(f"built {path.name}: {size.pms} PMs, {open_deals} open, {2 * open_deals} delivered "
+          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return path
+
+
+def demo_team() -> Path:
+    path = OUT / "demo.db"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["pmsync", "--today", TODAY, "demo", "--demo-db", str(path)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def run_once(args: list[str], setup: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB, and the exit code of one process."""
+    db_args: list[str] = []
+    if setup is not None:
+        db_args = ["--db", str(setup)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(["pmsync", *db_args, "--today", TODAY, *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def measure(label: str, args: list[str], db: Path | None, runs: int,
+            fresh_copy: bool = False) -> dict:
+    times, peaks = [], []
+    for _ in range(runs):
+        target = db
+        if fresh_copy and db is not None:
+            target = OUT / "scratch.db"
+            shutil.copy(db, target)
+        elapsed, peak, code = run_once(args, target)
+        if code not in (0, 3, 4):
+            raise SystemExit(f"{label}: pmsync exited {code}")
+        times.append(elapsed)
+        peaks.append(peak)
+    return {"label": label, "median": statistics.median(times), "min": min(times),
+            "max": max(times), "peak_mb": max(peaks)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="open-deal counts")
+    parser.add_argument("--runs", type=int, default=5)
+    opts = parser.parse_args()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what users run: cached bytecode
+    sizes = [int(s) for s in opts.sizes.split(",") if s]
+    rows = []
+    demo = demo_team()
+    small = OUT / "small.db"
+    if not small.exists():
+        shutil.copy(demo, small)
+    rows.append(measure("pmsync --help", ["--help"], None, opts.runs))
+    rows.append(measure("deal list (demo team)", ["deal", "list"], small, opts.runs))
+    rows.append(measure("deal add (demo team)", ["deal", "add", "Bench", "--client", "B",
+                                                 "--hours", "10"], small, opts.runs,
+                        fresh_copy=True))
+    rows.append(measure("check-date --hours 80 --by +3w (demo team)",
+                        ["check-date", "--hours", "80", "--by", "+3w"], demo, opts.runs))
+    for n in sizes:
+        db = portfolio(n)
+        for label, args in (("check-date --hours 80 --by +6w", ["check-date", "--hours", "80",
+                                                                 "--by", "+6w"]),
+                            ("deal list", ["deal", "list"]),
+                            ("weekly-report", ["weekly-report"])):
+            rows.append(measure(f"{label} ({n:,} open)", args, db, opts.runs))
+    width = max(len(r["label"]) for r in rows)
+    print(f"{'command':<{width}} | median s |  min s |  max s | peak MB")
+    print(f"{'-' * width}-+----------+--------+--------+--------")
+    for r in rows:
+        print(f"{r['label']:<{width}} | {r['median']:8.3f} | {r['min']:6.3f} | {r['max']:6.3f} "
+              f"| {r['peak_mb']:7.1f}")
+    by_label: dict[str, dict[int, float]] = {}
+    for r in rows:
+        if "open)" in r["label"]:
+            name, _, count = r["label"].rpartition(" (")
+            by_label.setdefault(name, {})[int(count.split()[0].replace(",", ""))] = r["median"]
+    for name, timing in by_label.items():
+        ordered = sorted(timing)
+        ratios = [f"{b:,}/{a:,} deals: x{timing[b] / timing[a]:.1f} time for x{b // a} deals"
+                  for a, b in zip(ordered, ordered[1:], strict=False)]
+        if ratios:
+            print(f"growth of {name}: " + "; ".join(ratios))
+
+
+if __name__ == "__main__":
+    main()
