@@ -98,12 +98,15 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
                 header_style="" if plain else "bold",
                 safe_box=True,
             )
+            flexible = block.wrap is not None
             for i, name in enumerate(block.columns):
+                fixed = flexible and i not in block.wrap
+                # Fixed columns (dates, numbers, verdicts) never fold; the others may.
                 table.add_column(
                     name,
                     justify="right" if i in block.right else "left",
                     overflow="fold",
-                    no_wrap=block.wrap is not None and i not in block.wrap,
+                    no_wrap=fixed,
                 )
             for row in block.rows:
                 cells = []

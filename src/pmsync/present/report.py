@@ -112,8 +112,7 @@ def _at_risk(r: WeeklyReport) -> Section:
         [
             Cell(_deal(i.deal)),
             Cell(i.deal.client),
-            Cell(i.deal.seller or "-"),
-            Cell(i.deal.pm or "-"),
+            Cell(f"{i.deal.seller or '-'} / {i.deal.pm or '-'}"),
             Cell(iso(i.promised) or "-"),
             Cell(iso(i.forecast) or "-"),
             Cell(str(i.slip_days), tone=_VERDICT_TONE[i.verdict]),
@@ -131,8 +130,7 @@ def _at_risk(r: WeeklyReport) -> Section:
                 [
                     "Deal",
                     "Client",
-                    "Seller",
-                    "PM",
+                    "Seller / PM",
                     "Promised",
                     "Forecast",
                     "Slip",
@@ -140,8 +138,8 @@ def _at_risk(r: WeeklyReport) -> Section:
                     "Verdict",
                 ],
                 rows,
-                frozenset({6}),
-                wrap=frozenset({0, 1}),
+                frozenset({5}),
+                wrap=frozenset({0, 1, 2}),
             ),
         ],
     )

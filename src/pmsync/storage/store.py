@@ -71,8 +71,26 @@ def _deal(r: Sequence[Any]) -> Deal:
     else:
         signing = Estimate(r[0], *r[25:31], r[24])
     return Deal(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_iso(r[8]), from_iso(r[9]), r[10],
-        r[11], r[12], from_iso(r[13]), from_iso(r[14]), r[15], r[16], estimate, signing, r[31],
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        from_iso(r[8]),
+        from_iso(r[9]),
+        r[10],
+        r[11],
+        r[12],
+        from_iso(r[13]),
+        from_iso(r[14]),
+        r[15],
+        r[16],
+        estimate,
+        signing,
+        r[31],
     )
 
 
