@@ -11,6 +11,7 @@ its own process; the table gives wall-clock seconds and the peak resident memory
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -43,8 +44,11 @@ def portfolio(open_deals: int, seed: int = 1) -> Path:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     tmp.rename(path)
-    print(f"built {path.name}: {size.pms} PMs, {open_deals} open, {2 * open_deals} delivered "
-          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(
+        f"built {path.name}: {size.pms} PMs, {open_deals} open, {2 * open_deals} delivered "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return path
 
 
@@ -52,8 +56,11 @@ def demo_team() -> Path:
     path = OUT / "demo.db"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pmsync", "--today", TODAY, "demo", "--demo-db", str(path)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["pmsync", "--today", TODAY, "demo", "--demo-db", str(path)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return path
 
 
@@ -63,15 +70,19 @@ def run_once(args: list[str], setup: Path | None = None) -> tuple[float, float, 
     if setup is not None:
         db_args = ["--db", str(setup)]
     started = time.perf_counter()
-    proc = subprocess.Popen(["pmsync", *db_args, "--today", TODAY, *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["pmsync", *db_args, "--today", TODAY, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def measure(label: str, args: list[str], db: Path | None, runs: int,
-            fresh_copy: bool = False) -> dict:
+def measure(
+    label: str, args: list[str], db: Path | None, runs: int, fresh_copy: bool = False
+) -> dict:
     times, peaks = [], []
     for _ in range(runs):
         target = db
@@ -83,14 +94,63 @@ def measure(label: str, args: list[str], db: Path | None, runs: int,
             raise SystemExit(f"{label}: pmsync exited {code}")
         times.append(elapsed)
         peaks.append(peak)
-    return {"label": label, "median": statistics.median(times), "min": min(times),
-            "max": max(times), "peak_mb": max(peaks)}
+    return {
+        "label": label,
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "peak_mb": max(peaks),
+    }
+
+
+def crm_export(rows: int, seed: int = 1) -> Path:
+    """A HubSpot-style export: BOM, `;`, currency amounts, day-first dates."""
+    import random
+
+    path = OUT / f"hubspot-{rows}.csv"
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    stages = ["Appointment Scheduled", "Closed Won", "Contract Sent", "Closed Lost"]
+    lines = ["\ufeffRecord ID;Deal Name;Associated Company;Amount;Close Date;Deal Stage;Deal owner"]
+    for i in range(rows):
+        lines.append(
+            f"{100000 + i};Deal {i};Client {rng.randrange(2000)};"
+            f'"${rng.randrange(1000, 90000):,}.00";{rng.randint(13, 28)}/'
+            f"{rng.randint(1, 12):02d}/2027;{rng.choice(stages)};Seller {i % 7}"
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def measure_import(rows: int, runs: int) -> dict:
+    """Import into an empty database each run (the worst case: every row is new)."""
+    csv_path = crm_export(rows)
+    times, peaks = [], []
+    for _ in range(runs):
+        target = OUT / "import.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        elapsed, peak, code = run_once(["import", "deals", str(csv_path)], target)
+        if code != 0:
+            raise SystemExit(f"import exited {code}")
+        times.append(elapsed)
+        peaks.append(peak)
+    return {
+        "label": f"import deals ({rows:,} HubSpot rows)",
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "peak_mb": max(peaks),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="open-deal counts")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--import-rows", type=int, default=50_000)
     opts = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what users run: cached bytecode
     sizes = [int(s) for s in opts.sizes.split(",") if s]
@@ -101,24 +161,40 @@ def main() -> None:
         shutil.copy(demo, small)
     rows.append(measure("pmsync --help", ["--help"], None, opts.runs))
     rows.append(measure("deal list (demo team)", ["deal", "list"], small, opts.runs))
-    rows.append(measure("deal add (demo team)", ["deal", "add", "Bench", "--client", "B",
-                                                 "--hours", "10"], small, opts.runs,
-                        fresh_copy=True))
-    rows.append(measure("check-date --hours 80 --by +3w (demo team)",
-                        ["check-date", "--hours", "80", "--by", "+3w"], demo, opts.runs))
+    rows.append(
+        measure(
+            "deal add (demo team)",
+            ["deal", "add", "Bench", "--client", "B", "--hours", "10"],
+            small,
+            opts.runs,
+            fresh_copy=True,
+        )
+    )
+    rows.append(
+        measure(
+            "check-date --hours 80 --by +3w (demo team)",
+            ["check-date", "--hours", "80", "--by", "+3w"],
+            demo,
+            opts.runs,
+        )
+    )
     for n in sizes:
         db = portfolio(n)
-        for label, args in (("check-date --hours 80 --by +6w", ["check-date", "--hours", "80",
-                                                                 "--by", "+6w"]),
-                            ("deal list", ["deal", "list"]),
-                            ("weekly-report", ["weekly-report"])):
+        for label, args in (
+            ("check-date --hours 80 --by +6w", ["check-date", "--hours", "80", "--by", "+6w"]),
+            ("deal list", ["deal", "list"]),
+            ("weekly-report", ["weekly-report"]),
+        ):
             rows.append(measure(f"{label} ({n:,} open)", args, db, opts.runs))
+    rows.append(measure_import(opts.import_rows, opts.runs))
     width = max(len(r["label"]) for r in rows)
     print(f"{'command':<{width}} | median s |  min s |  max s | peak MB")
     print(f"{'-' * width}-+----------+--------+--------+--------")
     for r in rows:
-        print(f"{r['label']:<{width}} | {r['median']:8.3f} | {r['min']:6.3f} | {r['max']:6.3f} "
-              f"| {r['peak_mb']:7.1f}")
+        print(
+            f"{r['label']:<{width}} | {r['median']:8.3f} | {r['min']:6.3f} | {r['max']:6.3f} "
+            f"| {r['peak_mb']:7.1f}"
+        )
     by_label: dict[str, dict[int, float]] = {}
     for r in rows:
         if "open)" in r["label"]:
@@ -126,8 +202,10 @@ def main() -> None:
             by_label.setdefault(name, {})[int(count.split()[0].replace(",", ""))] = r["median"]
     for name, timing in by_label.items():
         ordered = sorted(timing)
-        ratios = [f"{b:,}/{a:,} deals: x{timing[b] / timing[a]:.1f} time for x{b // a} deals"
-                  for a, b in zip(ordered, ordered[1:], strict=False)]
+        ratios = [
+            f"{b:,}/{a:,} deals: x{timing[b] / timing[a]:.1f} time for x{b // a} deals"
+            for a, b in itertools.pairwise(ordered)
+        ]
         if ratios:
             print(f"growth of {name}: " + "; ".join(ratios))
 

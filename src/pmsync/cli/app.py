@@ -120,7 +120,7 @@ def root(
 
 
 def _register() -> None:
-    from pmsync.cli import check, config, deals, demo, pms, records, report
+    from pmsync.cli import check, config, deals, demo, exchange, pms, records, report
 
     app.add_typer(pms.app, name="pm")
     app.add_typer(deals.app, name="deal")
@@ -130,6 +130,9 @@ def _register() -> None:
     app.add_typer(config.app, name="config")
     app.command("check-date")(check.check_date)
     app.command("weekly-report")(report.weekly_report)
+    app.add_typer(exchange.import_app, name="import")
+    app.command("export")(exchange.export)
+    app.command("calendar")(exchange.calendar)
     app.command("demo")(demo.demo)
 
 

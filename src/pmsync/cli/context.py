@@ -37,14 +37,14 @@ class Env:
         return None if text is None else parse_date(text, self.today, what)
 
     @contextlib.contextmanager
-    def store(self, write: bool = False) -> Iterator[Store]:
+    def store(self, write: bool = False, dry_run: bool = False) -> Iterator[Store]:
         from pmsync.storage.connection import resolve_path
         from pmsync.storage.store import Store
 
         today = self.today  # a bad --today is bad input before any file is touched
         store = Store(resolve_path(self.db), today)
         try:
-            with store.write() if write else store.read():
+            with store.write(dry_run) if write else store.read():
                 yield store
         finally:
             store.close()

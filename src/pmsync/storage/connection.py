@@ -131,7 +131,9 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection, path: Path, write: bool = True) -> Iterator[None]:
+def transaction(
+    conn: sqlite3.Connection, path: Path, write: bool = True, commit: bool = True
+) -> Iterator[None]:
     """One command, one transaction: all of it lands or none of it does.
 
     Writers take the lock up front (BEGIN IMMEDIATE) so that two read-modify-write
@@ -147,6 +149,9 @@ def transaction(conn: sqlite3.Connection, path: Path, write: bool = True) -> Ite
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    if not commit:  # a dry run: everything was checked, nothing is kept
+        conn.execute("ROLLBACK")
+        return
     try:
         conn.execute("COMMIT")
     except sqlite3.Error as exc:

@@ -140,10 +140,28 @@ def m003_signing_estimate_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX deals_signing_estimate ON deals(signing_estimate_id)")
 
 
+def m004_calendar_events(conn: sqlite3.Connection) -> None:
+    # A calendar that subscribes to the export must see the same UID for the same event,
+    # and a higher SEQUENCE when it changed: both are kept here between exports.
+    _run(
+        conn,
+        """
+        CREATE TABLE calendar_events (
+            key TEXT PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            sequence INTEGER NOT NULL DEFAULT 0,
+            fingerprint TEXT NOT NULL
+        );
+        CREATE INDEX deals_external_id ON deals(external_id)
+        """,
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     m001_initial,
     m002_settings,
     m003_signing_estimate_index,
+    m004_calendar_events,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

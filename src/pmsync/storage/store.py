@@ -140,8 +140,8 @@ class Store:
         self.conn.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Store]:
-        with connection.transaction(self.conn, self.path, write=True):
+    def write(self, dry_run: bool = False) -> Iterator[Store]:
+        with connection.transaction(self.conn, self.path, write=True, commit=not dry_run):
             yield self
 
     @contextlib.contextmanager

@@ -1,0 +1,278 @@
+"""`pmsync import|export|calendar`: fitting into the CRM and calendars a team already uses."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pmsync.cli.context import env, forecaster
+from pmsync.errors import BadInput
+
+import_app = typer.Typer(
+    help="Bring records in from other tools (CRM exports).", no_args_is_help=True
+)
+
+
+def _read_csv(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) rows; UTF-8 with or without BOM, `,` or `;`."""
+    import csv
+    import io
+
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text; export it from the CRM as UTF-8 CSV") from None
+    if not text.strip():
+        raise BadInput(f"{path} is empty")
+    first = text.splitlines()[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise BadInput(f"{path} is not a readable CSV file: {exc}") from None
+    return header, rows
+
+
+@import_app.command("deals")
+def import_deals(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE.csv", help="CRM export, or - for stdin.")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="COLUMN=FIELD",
+            help="Read a CRM column as one of our fields "
+            '(repeatable), e.g. --map "Company=client".',
+        ),
+    ] = None,
+    stage_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage-map",
+            metavar="STAGE=OURS",
+            help="Map a CRM stage to pipeline, signed or "
+            "lost (repeatable); default: won -> signed, lost -> lost, the rest -> pipeline.",
+        ),
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            metavar="FMT",
+            help="strptime format of the CRM's dates, when a "
+            "column can't tell day/month from month/day (e.g. %d/%m/%Y).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be added, updated and refused; write nothing."
+        ),
+    ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Write the good rows even when some are bad.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Import deals from a HubSpot, Salesforce or pmsync CSV; re-importing updates by
+    external id. A bad row refuses the whole file unless --skip-bad."""
+    from pmsync.core.crm import parse_map, parse_rows, parse_stage_map
+    from pmsync.present import output
+    from pmsync.storage.exchange import import_deals as run_import
+
+    fields_map = parse_map(mapping or [])
+    stages = parse_stage_map(stage_map or [])
+    header, rows = _read_csv(file)
+    parsed = parse_rows(header, rows, fields_map, stages, date_format)
+    # One pass: a refusal (or a dry run) rolls the whole transaction back.
+    with env(ctx).store(write=True, dry_run=dry_run) as store, _progress(len(parsed.rows)) as tick:
+        result = run_import(store, parsed.rows, tick)
+        refused = sorted(parsed.rejected + result.refused, key=lambda r: r.line)
+        if refused and not (skip_bad or dry_run):
+            first = refused[0]
+            raise BadInput(
+                f"{len(refused)} bad row(s), nothing imported; line {first.line}: "
+                f"{first.reason} (see --dry-run, or --skip-bad to import the rest)"
+            )
+    if as_json:
+        output.print_json(
+            {
+                "dry_run": dry_run,
+                "added": [{"line": line, "title": t} for line, t in result.added],
+                "updated": [{"line": line, "id": i, "fields": f} for line, i, f in result.updated],
+                "unchanged": result.unchanged,
+                "refused": [{"line": r.line, "reason": r.reason} for r in refused],
+                "unknown_columns": parsed.unknown_columns,
+            }
+        )
+        return
+    verb = "Would import" if dry_run else "Imported"
+    output.say(
+        f"{verb}: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{result.unchanged} unchanged, {len(refused)} refused."
+    )
+    for line, title in result.added[:20] if dry_run else []:
+        output.say(f"  add     line {line}: {title}")
+    for line, deal, fields in result.updated[:20] if dry_run else []:
+        output.say(f"  update  line {line}: deal {deal} ({', '.join(fields)})")
+    for r in refused[:50]:
+        output.say(f"  refuse  line {r.line}: {r.reason}")
+    if parsed.unknown_columns:
+        output.say("Columns not imported: " + ", ".join(parsed.unknown_columns))
+
+
+class _progress:
+    """A progress bar on a terminal for big files; silent in pipes and for small ones."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if self.total >= 2000 and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("importing", total=self.total)
+        return self.tick
+
+    def tick(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def export(
+    ctx: typer.Context,
+    what: Annotated[
+        str, typer.Argument(help="deals, pms, estimates, terms, updates, worklog or all.")
+    ] = "deals",
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="Write here instead of stdout (a folder for all as csv: one file per table).",
+        ),
+    ] = None,
+) -> None:
+    """Export every record, re-importable (export deals | import deals round-trips)."""
+    from pmsync.core.rules import check_choice
+    from pmsync.present.export import write_csv, write_json
+    from pmsync.storage.exchange import EXPORT_TABLES, export_rows
+
+    what = check_choice(what, (*EXPORT_TABLES, "all"), "table")
+    fmt = check_choice(fmt, ("csv", "json"), "format")
+    tables = list(EXPORT_TABLES) if what == "all" else [what]
+    if what == "all" and fmt == "csv" and out is None:
+        raise BadInput("all tables as CSV need a folder: --out DIR (or use --format json)")
+    with env(ctx).store() as store:
+        data = {t: export_rows(store, t) for t in tables}
+        if fmt == "json":
+            if out:
+                with open(out, "w", encoding="utf-8") as fh:
+                    write_json(fh, data, single=what != "all")
+            else:
+                write_json(sys.stdout, data, single=what != "all")
+            return
+        if what == "all":
+            folder = Path(out)  # type: ignore[arg-type]
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, (cols, rows) in data.items():
+                with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
+                    write_csv(fh, cols, rows)
+            return
+        cols, rows = data[what]
+        if out:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                write_csv(fh, cols, rows)
+        else:
+            write_csv(sys.stdout, cols, rows)
+
+
+def calendar(
+    ctx: typer.Context,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", metavar="FILE.ics", help="Write the calendar here (default: stdout)."
+        ),
+    ] = None,
+) -> None:
+    """An iCalendar file of promised dates, forecast finishes at risk and special-term due
+    dates with reminders; subscribe to it and events update in place."""
+    from pmsync.core.dates import human
+    from pmsync.present.export import calendar_file
+    from pmsync.storage.exchange import event_identity
+
+    events = []
+    with env(ctx).store(write=True) as store:
+        engine = forecaster(store)
+        forecasts = engine.portfolio()
+        deals = engine.deals
+
+        def add(key: str, day: date, summary: str, description: str, remind: int = 0) -> None:
+            print_ = f"{day}|{summary}|{description}|{remind}"
+            uid, seq = event_identity(store, key, hashlib.sha1(print_.encode()).hexdigest())
+            events.append(
+                {
+                    "uid": uid,
+                    "sequence": seq,
+                    "day": day,
+                    "summary": summary,
+                    "description": description,
+                    "remind_days": remind,
+                }
+            )
+
+        for d in deals.values():
+            if d.promised:
+                add(
+                    f"promise:{d.id}",
+                    d.promised,
+                    f"Promised: {d.title} ({d.client})",
+                    f"Deal {d.id}, {d.stage}; PM {d.pm or 'none'}; seller {d.seller or '-'}.",
+                )
+            f = forecasts.get(d.id)
+            if f and f.verdict in ("at-risk", "unrealistic") and f.safe_finish:
+                add(
+                    f"forecast:{d.id}",
+                    f.safe_finish,
+                    f"Forecast finish ({f.verdict}): {d.title}",
+                    f"Deal {d.id} is promised for {human(d.promised)}; "
+                    f"the forecast says {human(f.safe_finish)}.",
+                )
+        for t in store.terms(open_only=True):
+            deal = deals.get(t.deal_id) or store.deal(t.deal_id)
+            add(
+                f"term:{t.id}",
+                t.due,
+                f"{t.kind.title()} due: {t.text}",
+                f"Special term {t.id} of deal {deal.id} ({deal.title}, {deal.client})"
+                + (f"; {t.amount:,.0f} at stake" if t.amount else "")
+                + ".",
+                remind=t.remind_days,
+            )
+    body = calendar_file(events)
+    if out:
+        Path(out).write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)

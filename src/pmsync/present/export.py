@@ -1,0 +1,73 @@
+"""Records out as CSV or JSON, and the calendar file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import IO, Any
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Defuse spreadsheet formulas in text cells (`=HYPERLINK(...)` -> `'=HYPERLINK(...)`);
+    `pmsync import` strips the quote again, so exports still round-trip."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    n = 0
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        n += 1
+    return n
+
+
+def write_json(
+    out: IO[str], tables: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]], single: bool
+) -> None:
+    data = {
+        name: [dict(zip(cols, r, strict=True)) for r in rows]
+        for name, (cols, rows) in tables.items()
+    }
+    json.dump(next(iter(data.values())) if single else data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def calendar_file(events: Sequence[dict[str, Any]], now: datetime | None = None) -> bytes:
+    """An RFC 5545 calendar of all-day events; each event dict has uid, sequence, day,
+    summary, description and optionally remind_days (a VALARM that many days before)."""
+    from icalendar import Alarm, Calendar, Event
+
+    stamp = now or datetime.now(timezone.utc)
+    cal = Calendar()
+    cal.add("prodid", "-//pmsync//pmsync//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "pmsync: promises and special terms")
+    for e in events:
+        ev = Event()
+        ev.add("uid", e["uid"])
+        ev.add("sequence", e["sequence"])
+        ev.add("dtstamp", stamp)
+        day: date = e["day"]
+        ev.add("dtstart", day)
+        ev.add("dtend", day + timedelta(days=1))
+        ev.add("summary", e["summary"])
+        ev.add("description", e["description"])
+        ev.add("transp", "TRANSPARENT")
+        if e.get("remind_days"):
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Reminder: {e['summary']}")
+            alarm.add("trigger", timedelta(days=-int(e["remind_days"])))
+            ev.add_component(alarm)
+        cal.add_component(ev)
+    return cal.to_ical()
