@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 import subprocess
@@ -130,15 +129,6 @@ def test_a_file_from_a_newer_pmsync_is_refused(tmp_path: Path) -> None:
     run = Cli(path).fails("deal", "list", code=1)
     assert "newer pmsync" in run.err
     assert path.read_bytes() == before
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write read-only files")
-def test_a_read_only_file_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "ro.db"
-    Cli(path)("pm", "add", "Ann", "--capacity", "40")
-    path.chmod(0o400)
-    run = Cli(path).fails("pm", "add", "Ben", "--capacity", "40", code=1)
-    assert "read-only" in run.err
 
 
 def test_a_refused_write_rolls_back_everything_it_did(tmp_path: Path) -> None:

@@ -13,8 +13,13 @@ from pmsync.cli.context import Env
 from pmsync.errors import PmsyncError
 
 
+def _printable(text: str) -> str:
+    """User input echoed in a message can't break the line or send terminal escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"pmsync: {message}\n")
+    sys.stderr.write(f"pmsync: {_printable(message)}\n")
     sys.stderr.flush()
     sys.exit(code)
 
@@ -120,7 +125,7 @@ def root(
 
 
 def _register() -> None:
-    from pmsync.cli import check, config, deals, demo, exchange, pms, records, report
+    from pmsync.cli import check, config, db, deals, demo, exchange, pms, records, report
 
     app.add_typer(pms.app, name="pm")
     app.add_typer(deals.app, name="deal")
@@ -128,6 +133,7 @@ def _register() -> None:
     app.add_typer(records.term_app, name="term")
     app.add_typer(records.update_app, name="update")
     app.add_typer(config.app, name="config")
+    app.add_typer(db.app, name="db")
     app.command("check-date")(check.check_date)
     app.command("weekly-report")(report.weekly_report)
     app.add_typer(exchange.import_app, name="import")

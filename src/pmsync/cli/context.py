@@ -38,14 +38,19 @@ class Env:
 
     @contextlib.contextmanager
     def store(self, write: bool = False, dry_run: bool = False) -> Iterator[Store]:
-        from pmsync.storage.connection import resolve_path
+        import sqlite3
+
+        from pmsync.storage.connection import resolve_path, translate
         from pmsync.storage.store import Store
 
         today = self.today  # a bad --today is bad input before any file is touched
-        store = Store(resolve_path(self.db), today)
+        path = resolve_path(self.db)
+        store = Store(path, today)
         try:
             with store.write(dry_run) if write else store.read():
                 yield store
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from None
         finally:
             store.close()
 

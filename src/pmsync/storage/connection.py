@@ -41,6 +41,12 @@ def translate(exc: sqlite3.Error, path: Path) -> StorageError:
         return StorageError("the database is busy (another pmsync is writing); try again")
     if "full" in text:
         return StorageError(f"the disk holding {path} is full; free some space and try again")
+    if "disk i/o" in text:
+        # A size limit or a full disk often surfaces as an I/O error, not as SQLITE_FULL.
+        return StorageError(
+            f"cannot write {path}: the disk is full or failing ({exc}); "
+            "free some space and try again"
+        )
     if "readonly" in text or "read-only" in text:
         return StorageError(f"{path} is read-only; pmsync needs write access to change it")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
@@ -52,7 +58,7 @@ def translate(exc: sqlite3.Error, path: Path) -> StorageError:
     return StorageError(f"database error on {path}: {exc}")
 
 
-def _inspect_existing(path: Path) -> None:
+def inspect_existing(path: Path) -> None:
     """Refuse, without writing a byte, any file that is not a pmsync database we can read."""
     if path.is_dir():
         raise StorageError(f"{path} is a folder, not a pmsync database file")
@@ -108,8 +114,14 @@ def _create_private(path: Path) -> None:
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating and migrating when needed) the pmsync database at `path`."""
-    if path.exists():
-        _inspect_existing(path)
+    try:
+        exists = path.exists()
+    except OSError as exc:
+        raise StorageError(
+            f"cannot reach {path}: {exc.strerror}; check the permissions of its folders"
+        ) from None
+    if exists:
+        inspect_existing(path)
         created = False
     else:
         _create_private(path)
@@ -122,12 +134,17 @@ def connect(path: Path) -> sqlite3.Connection:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        if created or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            with transaction(conn, path):
-                migrate(conn)
+        migrate_in_place(conn, path, created)
     except sqlite3.Error as exc:
         raise translate(exc, path) from None
     return conn
+
+
+def migrate_in_place(conn: sqlite3.Connection, path: Path, force: bool = False) -> None:
+    """Bring an older file up to this pmsync's schema, in one transaction."""
+    if force or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        with transaction(conn, path):
+            migrate(conn)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,203 @@
+"""Anything typed at any command: an exit code from the contract, never a traceback, and a
+database that still passes its checks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import Cli
+
+# Text a shell can pass (no NUL), with the characters that break naive code.
+text = st.one_of(
+    st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "[bold]x[/]",
+            "[/]",
+            "<script>alert(1)</script>",
+            "Ann",
+            "ann",
+            "=1+1",
+            "-5",
+            "--help",
+            "Ünïcødé 日本語",
+            "'; DROP TABLE deals;--",
+            "a" * 500,
+        ]
+    ),
+)
+number = st.one_of(
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["0", "0.5", "40", "1e308", "-0", "1,5", "abc", ""]),
+)
+day = st.one_of(
+    st.sampled_from(
+        [
+            "today",
+            "tomorrow",
+            "+3d",
+            "+2w",
+            "+1m",
+            "-5d",
+            "2027-02-30",
+            "2027-01-20",
+            "03/04/2027",
+            "25/12/2027",
+            "15 Feb 2027",
+            "Feb 15",
+            "9999-12-31",
+            "0001-01-01",
+            "+9999m",
+            "+99999d",
+            "yesterday",
+        ]
+    ),
+    text,
+)
+deal_id = st.one_of(st.integers(min_value=-3, max_value=12).map(str), text)
+
+COMMANDS = st.one_of(
+    st.tuples(
+        st.just("pm"),
+        st.just("add"),
+        text,
+        st.just("--capacity"),
+        number,
+        st.just("--workdays"),
+        text,
+        st.just("--holidays"),
+        text,
+    ),
+    st.tuples(st.just("pm"), st.just("timeoff"), text, day, day),
+    st.tuples(st.just("pm"), st.just("update"), text, st.just("--capacity"), number),
+    st.tuples(st.just("pm"), st.just("remove"), text),
+    st.tuples(
+        st.just("deal"),
+        st.just("add"),
+        text,
+        st.just("--client"),
+        text,
+        st.just("--hours"),
+        number,
+        st.just("--promised"),
+        day,
+        st.just("--pm"),
+        text,
+        st.just("--stage"),
+        text,
+        st.just("--probability"),
+        number,
+    ),
+    st.tuples(st.just("deal"), st.just("log"), deal_id, number, st.just("--on"), day),
+    st.tuples(
+        st.just("deal"),
+        st.just("update"),
+        deal_id,
+        st.just("--promised"),
+        day,
+        st.just("--title"),
+        text,
+        st.just("--pm"),
+        text,
+    ),
+    st.tuples(st.just("deal"), st.sampled_from(["sign", "lose", "show"]), deal_id),
+    st.tuples(st.just("deal"), st.just("deliver"), deal_id, st.just("--actual-hours"), number),
+    st.tuples(st.just("deal"), st.just("list"), st.just("--stage"), text),
+    st.tuples(
+        st.just("estimate"),
+        st.just("add"),
+        deal_id,
+        number,
+        st.just("--low"),
+        number,
+        st.just("--high"),
+        number,
+    ),
+    st.tuples(
+        st.just("term"),
+        st.just("add"),
+        deal_id,
+        text,
+        st.just("--due"),
+        day,
+        st.just("--kind"),
+        text,
+        st.just("--amount"),
+        number,
+    ),
+    st.tuples(st.just("term"), st.sampled_from(["met", "missed", "waive"]), deal_id),
+    st.tuples(st.just("term"), st.just("ack"), deal_id, st.just("--by"), text),
+    st.tuples(st.just("term"), st.just("list"), st.just("--due-within"), number),
+    st.tuples(st.just("update"), st.just("add"), deal_id, text, st.just("--signal"), text),
+    st.tuples(st.just("update"), st.just("list"), st.just("--since"), day),
+    st.tuples(
+        st.just("check-date"),
+        st.just("--hours"),
+        number,
+        st.just("--by"),
+        day,
+        st.just("--pm"),
+        text,
+    ),
+    st.tuples(st.just("check-date"), deal_id, st.just("--by"), day),
+    st.tuples(st.just("check-date"), st.just("--kind"), text, st.just("--low"), number),
+    st.tuples(st.just("weekly-report"), st.just("--weeks"), number, st.just("--format"), text),
+    st.tuples(st.just("config"), st.just("set"), text, text),
+    st.tuples(st.just("export"), text, st.just("--format"), text),
+    st.tuples(st.just("--today"), day, st.just("deal"), st.just("list")),
+    st.lists(text, max_size=4).map(tuple),
+)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    cli = Cli(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
+    cli("pm", "add", "Ann", "--capacity", "40", "--holidays", "US")
+    cli(
+        "deal",
+        "add",
+        "Seed",
+        "--client",
+        "C",
+        "--stage",
+        "signed",
+        "--pm",
+        "Ann",
+        "--hours",
+        "40",
+        "--promised",
+        "+3w",
+    )
+    cli("term", "add", "1", "Pay", "--due", "+2w", "--kind", "payment")
+    return cli
+
+
+def _healthy(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
+
+
+@settings(
+    max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(args=COMMANDS)
+def test_any_input_gets_a_contract_exit_code_and_no_traceback(shared: Cli, args) -> None:
+    run = shared(*args, ok=False)
+    assert run.code in (0, 2, 3, 4), (args, run.code, run.err)
+    assert "Traceback" not in run.out + run.err, (args, run.err)
+    assert "internal error" not in run.err, (args, run.err)
+    if run.code == 2:
+        assert run.err.startswith("pmsync: ") and run.err.count("\n") == 1, (args, run.err)
+    _healthy(shared.db)
