@@ -260,20 +260,27 @@ def _newly_signed(today: date, open_deals: Sequence[Deal], terms: Sequence[Term]
 
 
 def _spread(
-    cal: WorkCalendar, today: date, deal: Deal, hours: float, weeks: Sequence[date]
+    cal: WorkCalendar,
+    today: date,
+    deal: Deal,
+    hours: float,
+    bounds: Sequence[int],
+    weeks: Sequence[date],
 ) -> list[float]:
-    """A deal's hours per reporting week, spread evenly over its window of working days."""
+    """A deal's hours per reporting week, spread evenly over its window of working days.
+
+    `bounds[i]` counts the PM's working days before week i (and `bounds[-1]` before the
+    week after the last), so each week's share is integer arithmetic."""
     begin = max(deal.start or today, today)
     if deal.promised is not None and deal.promised >= begin:
         before = cal.count_through(begin - timedelta(days=1))
-        total = cal.count_through(deal.promised) - before
+        end = cal.count_through(deal.promised)
+        total = end - before
         if total > 0:
-            out = []
-            for w in weeks:
-                lo, hi = max(w, begin), min(w + timedelta(days=6), deal.promised)
-                n = cal.count_through(hi) - cal.count_through(lo - timedelta(days=1))
-                out.append(hours * n / total if hi >= lo else 0.0)
-            return out
+            return [
+                hours * max(0, min(bounds[i + 1], end) - max(bounds[i], before)) / total
+                for i in range(len(weeks))
+            ]
     # No promise, or one already past: the work is due now, in its first working week.
     first = cal.day(cal.index_from(begin))
     return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks]
@@ -294,6 +301,8 @@ def _capacity(
     loads = []
     for pm in pms:
         cal = calendars.get(pm.name) or WorkCalendar(pm, today)
+        bounds = [cal.count_through(w - timedelta(days=1)) for w in starts]
+        bounds.append(cal.count_through(starts[-1] + timedelta(days=6)))
         confirmed = [0.0] * weeks
         pipeline_weighted = [0.0] * weeks
         pipeline_all = [0.0] * weeks
@@ -301,7 +310,7 @@ def _capacity(
             hours = d.remaining_hours or 0.0
             if hours <= 0:
                 continue
-            spread = _spread(cal, today, d, hours, starts)
+            spread = _spread(cal, today, d, hours, bounds, starts)
             if d.stage in LOADED_STAGES:
                 target = [confirmed]
             else:

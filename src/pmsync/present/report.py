@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pmsync.core.dates import human, iso
@@ -56,6 +57,16 @@ def subject(r: WeeklyReport) -> str:
 
 def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
     """The report as a document; long lists keep their `limit` worst rows (JSON has all)."""
+    full = r
+    if limit is not None:
+        # Rows past the limit are never built: at ten thousand deals that is most of the work.
+        r = replace(
+            r,
+            at_risk=r.at_risk[:limit],
+            terms=r.terms[:limit],
+            newly_signed=r.newly_signed[:limit],
+            accuracy=replace(r.accuracy, lessons=r.accuracy.lessons[:limit]),
+        )
     sections = [
         _summary(r),
         _at_risk(r),
@@ -67,9 +78,15 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
         _missing(r),
     ]
     if limit is not None:
+        hidden = {
+            "Promises at risk": len(full.at_risk),
+            "Special terms": len(full.terms),
+            "Newly signed (last 7 days)": len(full.newly_signed),
+            "Lessons": len(full.accuracy.lessons),
+        }
         for section in sections:
             if section.title != "Capacity":
-                _shorten(section, limit)
+                _shorten(section, limit, hidden.get(section.title))
     return Document(
         title=f"pmsync weekly sync: week of {human(r.week_of)}",
         subtitle=f"As of {human(r.as_of)}; capacity for the next {_plural(r.weeks, 'week')}. "
@@ -78,15 +95,21 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
     )
 
 
-def _shorten(section: Section, limit: int) -> None:
-    """A two-minute read: past `limit` rows a table says how many more there are."""
+def _shorten(section: Section, limit: int, total: int | None = None) -> None:
+    """A two-minute read: past `limit` rows the first table says how many more there are."""
     blocks: list[str | Table] = []
+    first = True
     for block in section.blocks:
         blocks.append(block)
-        if isinstance(block, Table) and len(block.rows) > limit:
-            hidden = len(block.rows) - limit
+        if not isinstance(block, Table):
+            continue
+        count = total if first and total is not None else len(block.rows)
+        first = False
+        if count > limit:
             block.rows = block.rows[:limit]
-            blocks.append(f"... and {hidden} more (all of them: --limit 0 or --format json).")
+            blocks.append(
+                f"... and {count - limit} more (all of them: --limit 0 or --format json)."
+            )
     section.blocks = blocks
 
 
