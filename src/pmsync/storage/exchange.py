@@ -183,11 +183,11 @@ def _apply(
         )
     stage = changes.pop("stage", None)
     if changes:
-        store.db["deals"].update(deal_id, changes)
+        store.update_row("deals", deal_id, changes)
     if stage and cur["stage"] == "pipeline" and stage != "lost":
         store.set_stage(deal_id, "signed", signed_on=store.today)
     if stage and stage != "signed":
-        store.db["deals"].update(deal_id, {"stage": stage})
+        store.update_row("deals", deal_id, {"stage": stage})
     cur.update(changes)
     if stage:
         cur["stage"] = stage

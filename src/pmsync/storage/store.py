@@ -109,7 +109,7 @@ def _term(row: dict[str, Any]) -> Term:
     )
 
 
-def _update(row: dict[str, Any]) -> Update:
+def _update_record(row: dict[str, Any]) -> Update:
     return Update(
         id=row["id"],
         deal_id=row["deal_id"],
@@ -159,7 +159,20 @@ class Store:
         return [dict(zip(cols, r, strict=True)) for r in cur]
 
     def _insert(self, table: str, record: dict[str, Any]) -> int:
-        return self.db[table].insert(record).last_pk  # type: ignore[union-attr]
+        """One row, parameterised. Single-row writes skip sqlite-utils: importing it costs
+        more than the rest of a `deal add`; bulk writes go through it (`bulk_insert`)."""
+        cols = ", ".join(f'"{c}"' for c in record)
+        marks = ", ".join("?" * len(record))
+        cur = self.conn.execute(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(record.values())
+        )
+        return cur.lastrowid  # type: ignore[return-value]
+
+    def update_row(self, table: str, row_id: int, changes: dict[str, Any]) -> None:
+        if not changes:
+            return
+        sets = ", ".join(f'"{c}" = ?' for c in changes)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*changes.values(), row_id])
 
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> Settings:
@@ -178,7 +191,11 @@ class Store:
             low, high = _SETTING_LIMITS[key]
             if not low <= typed <= high:
                 raise BadInput(f"setting {key} must be between {low} and {high}, not {typed}")
-        self.db["settings"].upsert({"key": key, "value": str(typed)}, pk="key")
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, str(typed)),
+        )
         return typed
 
     # -- PMs ---------------------------------------------------------------------------
@@ -248,7 +265,7 @@ class Store:
         if "workdays" in changes:
             changes["workdays"] = format_workdays(changes["workdays"])
         if changes:
-            self.db["pms"].update(row["id"], changes)
+            self.update_row("pms", row["id"], changes)
         return self.pm(changes.get("name", row["name"]))
 
     def remove_pm(self, name: str) -> PM:
@@ -379,15 +396,17 @@ class Store:
             if key in record:
                 record[key] = iso(record[key])
         if record:
-            self.db["deals"].update(deal_id, record)
+            self.update_row("deals", deal_id, record)
         return self.deal(deal_id)
 
     def _sign(self, deal_id: int, on: date) -> None:
         latest = self._rows("SELECT max(id) AS id FROM estimates WHERE deal_id = ?", (deal_id,))[0][
             "id"
         ]
-        self.db["deals"].update(
-            deal_id, {"stage": "signed", "signed_on": iso(on), "signing_estimate_id": latest}
+        self.update_row(
+            "deals",
+            deal_id,
+            {"stage": "signed", "signed_on": iso(on), "signing_estimate_id": latest},
         )
 
     def set_stage(self, deal_id: int, stage: str, **fields: Any) -> Deal:
@@ -397,7 +416,7 @@ class Store:
             record = {"stage": stage}
             for key, value in fields.items():
                 record[key] = iso(value) if isinstance(value, date) else value
-            self.db["deals"].update(deal_id, record)
+            self.update_row("deals", deal_id, record)
         return self.deal(deal_id)
 
     def promise_history(self, deal_id: int) -> list[PromiseChange]:
@@ -505,7 +524,7 @@ class Store:
 
     def set_term(self, term_id: int, **fields: Any) -> Term:
         self.term(term_id)
-        self.db["terms"].update(term_id, fields)
+        self.update_row("terms", term_id, fields)
         return self.term(term_id)
 
     # -- updates -------------------------------------------------------------------------
@@ -521,7 +540,7 @@ class Store:
                 "created": self.now(),
             },
         )
-        return _update(self._rows("SELECT * FROM updates WHERE id = ?", (new_id,))[0])
+        return _update_record(self._rows("SELECT * FROM updates WHERE id = ?", (new_id,))[0])
 
     def updates(
         self, deal_id: int | None = None, since: date | None = None, signal: str | None = None
@@ -538,7 +557,7 @@ class Store:
             where.append("signal = ?")
             params.append(signal)
         sql = "SELECT * FROM updates" + (" WHERE " + " AND ".join(where) if where else "")
-        return [_update(r) for r in self._rows(sql + " ORDER BY created, id", params)]
+        return [_update_record(r) for r in self._rows(sql + " ORDER BY created, id", params)]
 
     # -- bulk ----------------------------------------------------------------------------
     def bulk_insert(self, rows: dict[str, list[dict[str, Any]]]) -> None:
