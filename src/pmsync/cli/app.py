@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from typing import Annotated, Any
+
+# Plain help, as click writes it: Typer's rich help costs ~150 ms on every `--help`,
+# and pmsync's help must be quick (shell completion runs it on every TAB).
+os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer
 from typer.core import TyperGroup
@@ -63,8 +68,6 @@ class PmsyncGroup(TyperGroup):
         except BrokenPipeError:
             # `pmsync deal list | head`: the reader left; that is not an error. Point stdout
             # at /dev/null so the interpreter's final flush does not fail again.
-            import os
-
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)

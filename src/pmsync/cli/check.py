@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from pmsync.cli.context import JsonOpt, deal_id, env, forecaster
-from pmsync.core.forecast import Candidate
 from pmsync.core.rules import check_hours, check_range
 from pmsync.errors import BadInput
 from pmsync.present import output
@@ -62,6 +61,7 @@ def check_date(
 
     Nothing is written. Exit codes: 0 realistic, 3 at risk, 4 unrealistic, 2 bad input.
     """
+    from pmsync.core.forecast import Candidate
     from pmsync.present import checkdate
 
     e = env(ctx)
@@ -106,6 +106,8 @@ def check_date(
 
 
 def _recorded(store, did, promised, begin, pm):
+    from pmsync.core.forecast import Candidate
+
     d = store.deal(did)
     if not d.is_open:
         raise BadInput(f"deal {did} is {d.stage}; check-date is for open deals")

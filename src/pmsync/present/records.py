@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmsync.core.calendar import format_workdays
 from pmsync.core.dates import iso
-from pmsync.core.forecast import DealForecast
 from pmsync.core.models import PM, Deal, Estimate, PromiseChange, Term, Update, WorklogEntry
+
+if TYPE_CHECKING:
+    from pmsync.core.forecast import DealForecast
 
 
 def pm_json(pm: PM) -> dict[str, Any]:
