@@ -67,6 +67,26 @@ def snapshot(db: Path) -> list[str]:
         conn.close()
 
 
+def invariants(db: Path) -> dict[str, int]:
+    """pmsync's own rules, beyond SQLite's: every estimate, worklog entry, term and update
+    belongs to a deal; every signed deal that had an estimate points at it."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        for table in ("estimates", "worklog", "terms", "updates"):
+            orphans = conn.execute(
+                f"SELECT count(*) FROM {table} WHERE deal_id NOT IN (SELECT id FROM deals)"
+            ).fetchone()[0]
+            assert orphans == 0, f"{orphans} {table} without their deal"
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("deals", "estimates", "terms")
+        }
+    finally:
+        conn.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the holiday cache of test runs out of the user's cache folder."""

@@ -3,14 +3,11 @@ database that still passes its checks."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import Cli
+from .conftest import Cli, invariants
 
 # Text a shell can pass (no NUL), with the characters that break naive code.
 text = st.one_of(
@@ -180,15 +177,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     return cli
 
 
-def _healthy(db: Path) -> None:
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    finally:
-        conn.close()
-
-
 @settings(
     max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -200,4 +188,4 @@ def test_any_input_gets_a_contract_exit_code_and_no_traceback(shared: Cli, args)
     assert "internal error" not in run.err, (args, run.err)
     if run.code == 2:
         assert run.err.startswith("pmsync: ") and run.err.count("\n") == 1, (args, run.err)
-    _healthy(shared.db)
+    invariants(shared.db)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Cli, snapshot
+from .conftest import Cli, invariants, snapshot
 
 ENV = {**os.environ, "PMSYNC_TODAY": "2027-01-04"}
 ENV.pop("NO_COLOR", None)
@@ -32,26 +32,6 @@ def pmsync(
         timeout=300,
         **kw,
     )
-
-
-def invariants(db: Path) -> dict[str, int]:
-    """pmsync's own rules, beyond SQLite's: every estimate, worklog entry, term and update
-    belongs to a deal; every signed deal that had an estimate points at it."""
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        for table in ("estimates", "worklog", "terms", "updates"):
-            orphans = conn.execute(
-                f"SELECT count(*) FROM {table} WHERE deal_id NOT IN (SELECT id FROM deals)"
-            ).fetchone()[0]
-            assert orphans == 0, f"{orphans} {table} without their deal"
-        return {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("deals", "estimates", "terms")
-        }
-    finally:
-        conn.close()
 
 
 # -- several writers -----------------------------------------------------------------

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pmsync.cli.context import env, forecaster
 from pmsync.core.rules import check_choice
 from pmsync.errors import BadInput
+
+if TYPE_CHECKING:
+    from pmsync.core.report import WeeklyReport
+    from pmsync.storage.store import Store
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -54,7 +58,6 @@ def weekly_report(
 
     From cron: pmsync weekly-report --email --to team@example.com | sendmail -t
     """
-    from pmsync.core.report import INTEL_DAYS, build_report
     from pmsync.present import document, output
     from pmsync.present import report as view
 
@@ -77,22 +80,7 @@ def weekly_report(
         raise BadInput("the subject must be one line")
     e = env(ctx)
     with e.store() as store:
-        engine = forecaster(store)
-        terms = store.terms(open_only=True)
-        updates = store.updates(since=e.today - timedelta(days=INTEL_DAYS))
-        closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
-        report = build_report(
-            today=e.today,
-            weeks=weeks,
-            pms=list(engine.pms.values()),
-            open_deals=list(engine.deals.values()),
-            delivered=engine.history_records,
-            terms=terms,
-            updates=updates,
-            forecasts=engine.portfolio(),
-            calendars={name: engine.queue(name).cal for name in engine.pms},
-            other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
-        )
+        report = load_report(store, weeks)
         report_from = store.settings().report_from
     if email:
         from pmsync.present.email import build_message, default_sender
@@ -119,3 +107,25 @@ def weekly_report(
         sys.stdout.write(document.render_text(doc))
     else:
         document.render_rich(doc, output.console(), plain=False)
+
+
+def load_report(store: Store, weeks: int) -> WeeklyReport:
+    """The report for the week of the store's today: forecasts, terms, intel, history."""
+    from pmsync.core.report import INTEL_DAYS, build_report
+
+    engine = forecaster(store)
+    terms = store.terms(open_only=True)
+    updates = store.updates(since=store.today - timedelta(days=INTEL_DAYS))
+    closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
+    return build_report(
+        today=store.today,
+        weeks=weeks,
+        pms=list(engine.pms.values()),
+        open_deals=list(engine.deals.values()),
+        delivered=engine.history_records,
+        terms=terms,
+        updates=updates,
+        forecasts=engine.portfolio(),
+        calendars={name: engine.queue(name).cal for name in engine.pms},
+        other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
+    )
