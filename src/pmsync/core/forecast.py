@@ -29,7 +29,7 @@ VERDICT_RANK = {REALISTIC: 0, AT_RISK: 1, UNREALISTIC: 2}
 OWN_HISTORY_MIN = 5
 TEAM_HISTORY_MIN = 3
 # Full Monte-Carlo runs for this many best PMs when check-date tries every PM.
-FULL_CHECKS = 8
+FULL_CHECKS = 5
 
 
 # -- evidence ------------------------------------------------------------------------
@@ -439,13 +439,18 @@ class Forecaster:
         # Rank every PM on the plan alone (cheap), run the full forecast for the best few,
         # and work out knock-on only for the one proposed.
         ranked = sorted((self._evaluate(cand, n, full=False) for n in names), key=_rank_key(cand))
-        full = [self._evaluate(cand, o.pm, full=True) for o in ranked[:FULL_CHECKS]]
+        full = [
+            self._with_knock_on(cand, self._evaluate(cand, o.pm, full=True))
+            for o in ranked[:FULL_CHECKS]
+        ]
         full.sort(key=_rank_key(cand))
-        best = full[0]
-        q = self.queue(best.pm)
-        others = self._without(cand, best.pm)
-        best = replace(best, knock_on=self._knock_on(q, others, self._job(cand, best.promised)))
-        return CheckResult(best, tuple(full[1:] + ranked[FULL_CHECKS:]))
+        return CheckResult(full[0], tuple(full[1:] + ranked[FULL_CHECKS:]))
+
+    def _with_knock_on(self, cand: Candidate, o: Outcome) -> Outcome:
+        """Which promises giving the work to this PM would break: a seller weighs that
+        against the earlier finish, so every fully forecast PM gets it."""
+        job = self._job(cand, o.promised)
+        return replace(o, knock_on=self._knock_on(self.queue(o.pm), self._without(cand, o.pm), job))
 
     def _without(self, cand: Candidate, pm: str) -> list[Job]:
         return [j for j in self.queue(pm).jobs if j.deal_id != cand.deal_id]

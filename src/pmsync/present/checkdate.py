@@ -93,6 +93,8 @@ def to_json(result: CheckResult) -> dict[str, Any]:
                 "p80": iso(a.p80),
                 "verdict": a.verdict,
                 "suggested_date": iso(a.suggested_date),
+                # Promises it would break; null where the PM was ranked on the plan alone.
+                "breaks": [k.deal_id for k in a.knock_on] if a.full else None,
             }
             for a in result.alternatives
         ],
@@ -176,8 +178,10 @@ def render(result: CheckResult, asked_date: bool) -> None:
                 ("p80", lambda a: a.p80),
                 ("verdict", lambda a: a.verdict),
                 ("could promise", lambda a: a.suggested_date),
+                ("breaks", lambda a: len(a.knock_on) if a.full else None),
             ],
             title="Other PMs",
+            numeric=("breaks",),
             styles={"verdict": lambda v: output.VERDICT_STYLE.get(v)},
         )
         hidden = len(result.alternatives) - len(shown)
