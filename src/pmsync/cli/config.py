@@ -25,7 +25,9 @@ def _known() -> dict[str, str]:
 @app.command("get")
 def get(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(help="One setting (default: all).")] = None,
+    key: Annotated[
+        str | None, typer.Argument(metavar="KEY", help="One setting (default: all).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show settings with their current values."""
@@ -51,8 +53,8 @@ def get(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The setting.")],
-    value: Annotated[str, typer.Argument(help="Its new value.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Change a setting for everyone who uses this database."""

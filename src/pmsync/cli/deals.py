@@ -73,7 +73,7 @@ def _verdict_style(v: Any) -> str | None:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    title: Annotated[str, typer.Argument(help="What was sold.")],
+    title: Annotated[str, typer.Argument(metavar="TITLE", help="What was sold.")],
     client: Annotated[str | None, typer.Option("--client", help="The client.")] = None,
     seller: Seller = None,
     kind: Kind = None,
@@ -422,7 +422,7 @@ def sign(
 def log(
     ctx: typer.Context,
     id_: IdArg,
-    hours: Annotated[float, typer.Argument(help="Hours spent.")],
+    hours: Annotated[float, typer.Argument(metavar="HOURS", help="Hours spent.")],
     on: Annotated[
         str | None, typer.Option("--on", metavar="DATE", help="Day worked (default today).")
     ] = None,

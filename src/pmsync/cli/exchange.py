@@ -162,7 +162,10 @@ class _progress:
 def export(
     ctx: typer.Context,
     what: Annotated[
-        str, typer.Argument(help="deals, pms, estimates, terms, updates, worklog or all.")
+        str,
+        typer.Argument(
+            metavar="WHAT", help="deals, pms, estimates, terms, updates, worklog or all."
+        ),
     ] = "deals",
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     out: Annotated[

@@ -27,6 +27,7 @@ Workdays = Annotated[
         "--workdays", help="Working days: mon-fri (default), mon-thu, or a list: mon,tue,thu."
     ),
 ]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The PM's name.")]
 Holidays = Annotated[
     str | None,
     typer.Option(
@@ -73,7 +74,7 @@ def _show(pm: PM, as_json: bool) -> None:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The PM's name (unique).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The PM's name (unique).")],
     capacity: Capacity = None,
     email: Email = None,
     workdays: Workdays = None,
@@ -127,7 +128,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+def show(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
     """Show one PM, with time off."""
     with env(ctx).store() as store:
         pm = store.pm(name)
@@ -137,7 +138,7 @@ def show(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
 @app.command("update")
 def update(
     ctx: typer.Context,
-    name: str,
+    name: NameArg,
     new_name: Annotated[str | None, typer.Option("--name", help="Rename the PM.")] = None,
     capacity: Capacity = None,
     email: Email = None,
@@ -167,7 +168,7 @@ def update(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, name: str) -> None:
+def remove(ctx: typer.Context, name: NameArg) -> None:
     """Remove a PM who has no open deals (delivered deals keep their history)."""
     with env(ctx).store(write=True) as store:
         pm = store.remove_pm(name)
@@ -177,7 +178,7 @@ def remove(ctx: typer.Context, name: str) -> None:
 @app.command("timeoff")
 def timeoff(
     ctx: typer.Context,
-    name: str,
+    name: NameArg,
     start: Annotated[str, typer.Argument(metavar="FROM", help="First day off.")],
     end: Annotated[str, typer.Argument(metavar="TO", help="Last day off (inclusive).")],
     reason: Annotated[

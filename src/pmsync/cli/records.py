@@ -34,7 +34,7 @@ estimate_app = typer.Typer(
 def estimate_add(
     ctx: typer.Context,
     deal: DealArg,
-    hours: Annotated[float, typer.Argument(help="Most likely total hours.")],
+    hours: Annotated[float, typer.Argument(metavar="HOURS", help="Most likely total hours.")],
     low: Annotated[float | None, typer.Option("--low", help="Optimistic hours.")] = None,
     high: Annotated[float | None, typer.Option("--high", help="Pessimistic hours.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who estimated.")] = None,
@@ -105,7 +105,7 @@ def _term_id(text: str) -> int:
 def term_add(
     ctx: typer.Context,
     deal: DealArg,
-    text: Annotated[str, typer.Argument(help="The term, as the contract puts it.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The term, as the contract puts it.")],
     due: Annotated[
         str | None, typer.Option("--due", metavar="DATE", help="When it is due.")
     ] = None,
@@ -274,7 +274,7 @@ update_app = typer.Typer(help="Status updates and intel a seller can act on.", n
 def update_add(
     ctx: typer.Context,
     deal: DealArg,
-    text: Annotated[str, typer.Argument(help="What happened.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="What happened.")],
     signal: Annotated[
         str,
         typer.Option(

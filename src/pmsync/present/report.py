@@ -117,9 +117,10 @@ def _summary(r: WeeklyReport) -> Section:
     s = r.summary
     util = ", ".join(f"wk {human(w, with_year=False)} {_pct(u)}" for w, u in s.utilization)
     blocks: list[str | Table] = [
-        f"Open deals: {s.open_deals}. Promises unrealistic: {s.unrealistic}; at risk: {s.at_risk}.",
-        f"Special terms: {s.terms_due} due within their reminder window, {s.terms_overdue} "
-        f"overdue, {s.terms_at_risk} at risk from a late forecast"
+        f"Open deals: {s.open_deals:,}. Promises unrealistic: {s.unrealistic:,}; "
+        f"at risk: {s.at_risk:,}.",
+        f"Special terms: {s.terms_due:,} due within their reminder window, {s.terms_overdue:,} "
+        f"overdue, {s.terms_at_risk:,} at risk from a late forecast"
         + (f" ({fmt(r.amounts_at_stake)} at stake)." if r.amounts_at_stake else "."),
         f"Team utilization (confirmed work): {util or 'no PMs'}.",
         f"Signed work not estimated: {_plural(s.unestimated_signed, 'deal')}; signed hours "
