@@ -62,30 +62,35 @@ class PmsyncGroup(TyperGroup):
         except typer.Abort:
             _fail("aborted", 1)
         except sqlite3.Error as exc:
-            from pmsync.storage.connection import translate
-
-            _fail(str(translate(exc, _db_path())), 1)
+            _fail(f"database error: {exc}; check the file with pmsync db check", 1)
         except BrokenPipeError:
-            # `pmsync deal list | head`: the reader left; that is not an error. Point stdout
-            # at /dev/null so the interpreter's final flush does not fail again.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            # `pmsync deal list | head`: the reader left; that is not an error.
+            _quiet_stdout()
             sys.exit(0)
+        except SystemExit as exc:
+            # Typer turns a broken pipe into exit 1 after wrapping stdout; same case as above.
+            if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                _quiet_stdout()
+                sys.exit(0)
+            raise
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}", 1)
         except Exception as exc:
             _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", 1)
-        if isinstance(result, int):
-            sys.exit(result)
-        sys.exit(0)
+        code = result if isinstance(result, int) else 0
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()  # the reader left early; a verdict's exit code still stands
+        sys.exit(code)
 
 
-def _db_path() -> Any:
-    from pmsync.storage.connection import resolve_path
-
-    return resolve_path(None)
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush can't fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 app = typer.Typer(

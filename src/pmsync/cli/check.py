@@ -65,8 +65,10 @@ def check_date(
     from pmsync.present import checkdate
 
     e = env(ctx)
-    promised = e.date(by, "--by")
-    begin = e.date(start, "--start")
+    promised = e.plan_date(by, "--by")
+    begin = e.plan_date(start, "--start")
+    if promised is not None and promised < e.today:
+        raise BadInput(f"--by {promised} is in the past; a promise is made for a date to come")
     if deal is not None and (
         hours is not None or kind is not None or low is not None or high is not None
     ):

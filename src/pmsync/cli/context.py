@@ -36,6 +36,12 @@ class Env:
     def date(self, text: str | None, what: str) -> date | None:
         return None if text is None else parse_date(text, self.today, what)
 
+    def plan_date(self, text: str | None, what: str) -> date | None:
+        """A date the forecast plans with (promise, start): read, and within reach."""
+        from pmsync.core.rules import check_horizon
+
+        return check_horizon(self.date(text, what), self.today, what)
+
     @contextlib.contextmanager
     def store(self, write: bool = False, dry_run: bool = False) -> Iterator[Store]:
         import sqlite3

@@ -115,8 +115,8 @@ def add(
         "value": value,
         "stage": stage,
         "probability": probability,
-        "promised": e.date(promised, "--promised"),
-        "start": e.date(start, "--start"),
+        "promised": e.plan_date(promised, "--promised"),
+        "start": e.plan_date(start, "--start"),
         "pm": pm,
         "stakeholder": stakeholder,
         "external_id": external_id,
@@ -376,7 +376,7 @@ def update(
             changes[key] = val
     for key, val in (("promised", promised), ("start", start)):
         if val is not None:
-            changes[key] = None if val.lower() == "none" else e.date(val, f"--{key}")
+            changes[key] = None if val.lower() == "none" else e.plan_date(val, f"--{key}")
     if pm is not None:
         changes["pm"] = None if pm.lower() == "none" else pm
     with e.store(write=True) as store:

@@ -164,9 +164,10 @@ class WorkCalendar:
         return bisect_left(self._days, d)
 
     def count_through(self, d: date) -> int:
-        """How many working days lie in [first, d]."""
+        """How many working days lie in [first, d] (counted no further than the horizon)."""
         if d < self.first:
             return 0
+        d = min(d, self._limit)
         while self._next <= d:
             self._extend()
         return bisect_right(self._days, d)

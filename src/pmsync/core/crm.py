@@ -246,6 +246,8 @@ def parse_rows(
                 if name in DATE_FIELDS:
                     try:
                         values[name] = parse_crm_date(raw, orders.get(name), date_format)
+                        if values[name].year > 2200:
+                            raise ValueError("too far in the future")
                     except (ValueError, OverflowError) as exc:
                         raise ValueError(
                             f"unreadable {name.replace('_', ' ')} '{raw}'"

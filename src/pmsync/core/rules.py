@@ -110,3 +110,13 @@ def check_days(value: int, what: str) -> int:
     if value < 0 or value > 3650:
         raise BadInput(f"{what} must be between 0 and 3650 days, not {value}")
     return value
+
+
+HORIZON_YEARS = 50
+
+
+def check_horizon(d: date | None, today: date, what: str) -> date | None:
+    """A delivery or start date decades away is a typo, not a plan."""
+    if d is not None and d.year > today.year + HORIZON_YEARS:
+        raise BadInput(f"{what} {d} is more than {HORIZON_YEARS} years away; check the date")
+    return d

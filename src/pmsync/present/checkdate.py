@@ -38,8 +38,10 @@ def headline(result: CheckResult, asked_date: bool) -> str:
                 f"on {_evidence_words(o)}."
             )
         return f"{lead} {o.pm} can finish on {human(o.forecast_finish)}."
-    promised = human(o.promised, with_year=False)
-    instead = f" Promise {human(o.suggested_date, with_year=False)} instead."
+    # "the 8 Jan promise": the year only where it differs from the finish's.
+    ref = (o.p80 or o.forecast_finish or o.promised).year
+    promised = human(o.promised, with_year=o.promised.year != ref)
+    instead = f" Promise {human(o.suggested_date, with_year=o.suggested_date.year != ref)} instead."
     if o.promised is not None and o.suggested_date < o.promised:
         # Earlier promises are served first, so an earlier date can be the safer one.
         instead = instead[:-1] + f": an earlier date puts it ahead in {o.pm}'s queue."
