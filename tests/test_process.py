@@ -118,3 +118,22 @@ def test_check_date_exit_codes_from_a_process(tmp_path: Path, env: dict[str, str
     assert (
         pmsync("check-date", "--hours", "40", "--by", "2027-01-05", db=db, env=env).returncode == 4
     )
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
+    db = tmp_path / "pipe.db"
+    pmsync("pm", "add", "Ann", "--capacity", "40", db=db)
+    script = (
+        f'"{sys.executable}" -m pmsync check-date --hours 40 --by 2027-01-05 | head -1;'
+        ' echo "exit=${PIPESTATUS[0]}"'
+    )
+    run = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PMSYNC_DB": str(db), "PMSYNC_TODAY": "2027-01-04"},
+    )
+    assert run.stdout.splitlines()[0].startswith("Unrealistic:")
+    assert run.stdout.splitlines()[-1] in ("exit=0", "exit=4")
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
