@@ -11,6 +11,7 @@ makes a day's hours exactly `capacity * 1000` units.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 
@@ -105,7 +106,8 @@ class WorkCalendar:
         self.hour_units = len(pm.workdays)  # units in a thousandth of an hour
         self._workdays = frozenset(pm.workdays)
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
-        self._days: list[date] = []
+        # Day ordinals in a compact array: a thousand PMs' calendars stay small.
+        self._days = array("l")
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
 
@@ -144,24 +146,23 @@ class WorkCalendar:
         first = self._next.toordinal()
         # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday.
         self._days.extend(
-            date.fromordinal(o)
-            for o in range(first, end.toordinal())
-            if (o - 1) % 7 in workdays and o not in off
+            o for o in range(first, end.toordinal()) if (o - 1) % 7 in workdays and o not in off
         )
         self._next = end
 
     def day(self, index: int) -> date:
         while index >= len(self._days):
             self._extend()
-        return self._days[index]
+        return date.fromordinal(self._days[index])
 
     def index_from(self, d: date) -> int:
         """Number of the first working day on or after `d`."""
         if d <= self.first:
             return 0
-        while not self._days or self._days[-1] < d:
+        o = d.toordinal()
+        while not self._days or self._days[-1] < o:
             self._extend()
-        return bisect_left(self._days, d)
+        return bisect_left(self._days, o)
 
     def count_through(self, d: date) -> int:
         """How many working days lie in [first, d] (counted no further than the horizon)."""
@@ -170,7 +171,7 @@ class WorkCalendar:
         d = min(d, self._limit)
         while self._next <= d:
             self._extend()
-        return bisect_right(self._days, d)
+        return bisect_right(self._days, d.toordinal())
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days in (a, b] (negative when b is before a): the contract's slack."""

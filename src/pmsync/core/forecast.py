@@ -157,6 +157,9 @@ class QueuePlan:
         self.settings = settings
         self._samples: dict[tuple[int, int | None], Any] = {}
 
+    def forget_samples(self) -> None:
+        self._samples.clear()
+
     def _rng(self, job: Job | None = None) -> Any:
         import zlib
 
@@ -401,7 +404,10 @@ class Forecaster:
         out: dict[int, DealForecast] = {}
         for name in pms if pms is not None else self.pms:
             q = self.queue(name)
-            for job, slot in zip(q.jobs, q.plan(), strict=True):
+            slots = q.plan()
+            # A portfolio visits each queue once: its samples would only hold memory.
+            q.forget_samples()
+            for job, slot in zip(q.jobs, slots, strict=True):
                 j = judge(q.cal, job.promised, slot, self.settings.at_risk_buffer)
                 out[job.deal_id] = DealForecast(
                     deal_id=job.deal_id,
