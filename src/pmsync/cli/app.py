@@ -1,6 +1,5 @@
 """The `pmsync` command: global options, sub-commands, and one place that maps errors."""
 
-from __future__ import annotations
 
 import os
 import sqlite3

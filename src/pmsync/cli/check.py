@@ -1,6 +1,5 @@
 """`pmsync check-date`: is a delivery date realistic, before it is promised?"""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`pmsync deal ...`: deals through their life cycle."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """`pmsync demo`: a sample team in its own database, and what a seller and a PM would see."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

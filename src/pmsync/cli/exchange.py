@@ -1,6 +1,5 @@
 """`pmsync import|export|calendar`: fitting into the CRM and calendars a team already uses."""
 
-from __future__ import annotations
 
 import hashlib
 import sys

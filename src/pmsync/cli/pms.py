@@ -1,6 +1,5 @@
 """`pmsync pm ...`: project managers, their capacity and time off."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`pmsync estimate|term|update ...`: what PMs and sellers record about a deal."""
 
-from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any

@@ -1,6 +1,5 @@
 """`pmsync weekly-report`: the agenda of the Monday sales + PM sync."""
 
-from __future__ import annotations
 
 import sys
 from datetime import timedelta
@@ -109,7 +108,7 @@ def weekly_report(
         document.render_rich(doc, output.console(), plain=False)
 
 
-def load_report(store: Store, weeks: int) -> WeeklyReport:
+def load_report(store: "Store", weeks: int) -> "WeeklyReport":
     """The report for the week of the store's today: forecasts, terms, intel, history."""
     from pmsync.core.report import INTEL_DAYS, build_report
 

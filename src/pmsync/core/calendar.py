@@ -115,9 +115,6 @@ class WorkCalendar:
     def units(self, hours: float) -> int:
         return round(hours * 1000) * self.hour_units
 
-    def hours(self, units: int) -> float:
-        return units / (1000 * self.hour_units)
-
     # -- the sequence of working days ------------------------------------------------
     def is_working(self, d: date) -> bool:
         return (

@@ -89,10 +89,6 @@ def _written(raw: str, today: date, what: str) -> date:
     return parsed
 
 
-def parse_optional(text: str | None, today: date, what: str = "date") -> date | None:
-    return None if text is None else parse_date(text, today, what)
-
-
 def iso(d: date | None) -> str | None:
     return None if d is None else d.isoformat()
 

@@ -171,10 +171,6 @@ class QueuePlan:
             key += [job.deal_id & 0xFFFFFFFF, order & 0xFFFFFFFFFFFF, 1]
         return np.random.default_rng(key)
 
-    @property
-    def uncertain(self) -> bool:
-        return bool(self.evidence.ratios) or any(j.has_range for j in self.jobs)
-
     def _first_allowed(self, job: Job) -> int:
         return self.cal.index_from(max(job.start or self.today, self.today))
 

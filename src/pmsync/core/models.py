@@ -7,7 +7,7 @@ the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
@@ -168,4 +168,3 @@ class Settings:
     seed: int = 20260101
     remind_days: int = 14
     report_from: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
