@@ -1,6 +1,5 @@
 """The `pmsync` command: global options, sub-commands, and one place that maps errors."""
 
-
 import os
 import sqlite3
 import sys
@@ -75,6 +74,8 @@ class PmsyncGroup(TyperGroup):
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
         except OSError as exc:
+            if exc.filename:  # a path the user gave (--out FILE...): bad input
+                _fail(f"cannot use {exc.filename}: {exc.strerror or exc}", 2)
             _fail(f"{exc.strerror or exc}", 1)
         except Exception as exc:
             _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", 1)

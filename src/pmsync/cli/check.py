@@ -1,6 +1,5 @@
 """`pmsync check-date`: is a delivery date realistic, before it is promised?"""
 
-
 from typing import Annotated
 
 import typer

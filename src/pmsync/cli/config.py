@@ -1,6 +1,5 @@
 """`pmsync config get|set`: what a team tunes, kept in the database."""
 
-
 from dataclasses import asdict
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`pmsync db path|check|backup|restore`: looking after the database file."""
 
-
 from pathlib import Path
 from typing import Annotated
 

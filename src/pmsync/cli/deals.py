@@ -1,6 +1,5 @@
 """`pmsync deal ...`: deals through their life cycle."""
 
-
 from typing import Annotated, Any
 
 import typer

@@ -1,6 +1,5 @@
 """`pmsync demo`: a sample team in its own database, and what a seller and a PM would see."""
 
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`pmsync import|export|calendar`: fitting into the CRM and calendars a team already uses."""
 
-
 import hashlib
 import sys
 from collections.abc import Callable
@@ -273,8 +272,9 @@ def calendar(
                 + ".",
                 remind=t.remind_days,
             )
-    body = calendar_file(events)
-    if out:
-        Path(out).write_bytes(body)
-    else:
-        sys.stdout.buffer.write(body)
+        # Written inside the transaction: if the file can't be, the new event ids roll back.
+        body = calendar_file(events)
+        if out:
+            Path(out).write_bytes(body)
+        else:
+            sys.stdout.buffer.write(body)

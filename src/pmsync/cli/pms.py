@@ -1,6 +1,5 @@
 """`pmsync pm ...`: project managers, their capacity and time off."""
 
-
 from typing import Annotated
 
 import typer

@@ -1,6 +1,5 @@
 """`pmsync estimate|term|update ...`: what PMs and sellers record about a deal."""
 
-
 from datetime import timedelta
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """`pmsync weekly-report`: the agenda of the Monday sales + PM sync."""
 
-
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
