@@ -161,3 +161,32 @@ def test_adding_a_later_deal_never_delays_an_earlier_one(pm: PM, specs, extra) -
             assert after[job.deal_id] == slot
         elif slot.finish is not None:
             assert after[job.deal_id].finish >= slot.finish
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    day_units=st.sampled_from([8000, 37500, 40000, 4500]),
+    jobs=st.lists(
+        st.tuples(
+            st.one_of(st.just(0), st.integers(0, 30)),
+            st.lists(st.one_of(st.just(0), st.integers(1, 200_000)), min_size=4, max_size=4),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+)
+def test_all_samples_at_once_match_the_scalar_scheduler(day_units: int, jobs) -> None:
+    """The vectorised Monte-Carlo scheduler gives each sample exactly the scalar schedule."""
+    import numpy as np
+
+    from pmsync.core.schedule import schedule_samples
+
+    releases = [r for r, _ in jobs]
+    units = np.array([[u[s] for _, u in jobs] for s in range(4)], dtype=np.int64)
+    got = schedule_samples(day_units, releases, units)
+    for s in range(4):
+        expected = [
+            -1 if r is None else r[1]
+            for r in schedule_units(day_units, list(zip(releases, units[s].tolist(), strict=True)))
+        ]
+        assert got[s].tolist() == expected

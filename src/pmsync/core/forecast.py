@@ -217,20 +217,29 @@ class QueuePlan:
         last = schedule_samples(
             cal.day_units, [self._first_allowed(j) for j in jobs], np.stack(columns, axis=1)
         )
+        # Nearest-rank percentiles for every job at once; a sample with nothing left to do
+        # counts as done today.
+        ordered = np.sort(last, axis=0)
+        p50s = np.maximum(ordered[-(-n // 2) - 1], 0).tolist()
+        p80s = np.maximum(ordered[-(-n * 4 // 5) - 1], 0).tolist()
+        worked = (ordered[-1] >= 0).tolist()
+        promised = [j.promised for j in jobs]
+        limits = np.array([cal.count_through(p) if p else 0 for p in promised], dtype=np.int64)
+        on_time = (np.count_nonzero(last < limits, axis=0) / n).tolist()
         out = []
-        for k, (job, slot) in enumerate(zip(jobs, plain, strict=True)):
-            fin = np.sort(last[:, k])
-            worked = fin[fin >= 0]
-            if not len(worked):
+        for k, slot in enumerate(plain):
+            if not worked[k]:
                 out.append(slot)
                 continue
-            # Nearest-rank percentiles; a sample with nothing left counts as done today.
-            p50 = cal.day(max(int(fin[-(-n // 2) - 1]), 0))
-            p80 = cal.day(max(int(fin[-(-n * 4 // 5) - 1]), 0))
-            on_time = None
-            if job.promised is not None:
-                on_time = float(np.count_nonzero(fin < cal.count_through(job.promised))) / n
-            out.append(replace(slot, p50=p50, p80=p80, on_time_probability=on_time))
+            out.append(
+                Slot(
+                    slot.start,
+                    slot.finish,
+                    cal.day(p50s[k]),
+                    cal.day(p80s[k]),
+                    on_time[k] if promised[k] is not None else None,
+                )
+            )
         return out
 
 

@@ -120,7 +120,15 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
     used = np.zeros((samples, len(cuts)), dtype=np.int64)
     full_to = 0  # segments before this one are full in every sample
     last = np.full((samples, n_jobs), -1, dtype=np.int64)
+    open_end = len(cuts) - 1
     for j in range(n_jobs):
+        if full_to == open_end:
+            # Everything before the open-ended segment is full in every sample, so the rest
+            # of the queue simply follows on there: one cumulative sum for all of it.
+            rest = units[:, j:]
+            ends = bounds[open_end] + used[:, open_end, None] + np.cumsum(rest, axis=1)
+            last[:, j:] = np.where(rest > 0, (ends - 1) // day_units, -1)
+            break
         need = units[:, j].copy()
         end = np.zeros(samples, dtype=np.int64)
         seg = max(seg_of[releases[j]], full_to)
