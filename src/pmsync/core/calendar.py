@@ -72,14 +72,19 @@ def check_holidays(spec: str) -> str:
 
 
 # Holiday dates already known, by (country, subdivision, year): storage may preload them
-# from its cache so that a forecast need not import and run the `holidays` package.
+# (as ISO strings, read only when a year is needed) so that a forecast need not import and
+# run the `holidays` package.
 KNOWN_HOLIDAYS: dict[tuple[str, str | None, int], frozenset[date]] = {}
+CACHED_HOLIDAYS: dict[tuple[str, str | None, int], list[str]] = {}
 NEW_HOLIDAYS: set[tuple[str, str | None, int]] = set()
 
 
 def _holiday_set(country: str, subdiv: str | None, year: int) -> frozenset[date]:
     key = (country, subdiv, year)
     known = KNOWN_HOLIDAYS.get(key)
+    if known is None and key in CACHED_HOLIDAYS:
+        known = frozenset(date.fromisoformat(d) for d in CACHED_HOLIDAYS[key])
+        KNOWN_HOLIDAYS[key] = known
     if known is None:
         import holidays
 
@@ -178,6 +183,9 @@ class WorkCalendar:
             return -self.working_days_between(b, a)
         if a >= self.first:
             return self.count_through(b) - self.count_through(a)
+        # A promise long past: count back at most ten years (beyond that the number of days
+        # late says nothing more, and each day would cost a holiday lookup).
+        a = max(a, self.first.replace(year=self.first.year - 10, day=min(self.first.day, 28)))
         # Dates before the calendar's start (a promise already past) are rare: count them.
         one, n, d = timedelta(days=1), 0, a + timedelta(days=1)
         while d < self.first and d <= b:

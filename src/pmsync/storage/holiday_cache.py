@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-from datetime import date
 from pathlib import Path
 
 from pmsync.core import calendar
@@ -53,10 +52,7 @@ def load() -> None:
             return
         for key, days in data["sets"].items():
             country, subdiv, year = key.split("|")
-            calendar.KNOWN_HOLIDAYS.setdefault(
-                (country, subdiv or None, int(year)),
-                frozenset(date.fromisoformat(d) for d in days),
-            )
+            calendar.CACHED_HOLIDAYS.setdefault((country, subdiv or None, int(year)), days)
     except (OSError, ValueError, KeyError, AttributeError, TypeError):
         return
 
@@ -65,10 +61,13 @@ def save() -> None:
     if not calendar.NEW_HOLIDAYS:
         return
     path = _path()
-    sets = {
-        f"{c}|{s or ''}|{y}": sorted(d.isoformat() for d in days)
-        for (c, s, y), days in calendar.KNOWN_HOLIDAYS.items()
-    }
+    sets = {f"{c}|{s or ''}|{y}": days for (c, s, y), days in calendar.CACHED_HOLIDAYS.items()}
+    sets.update(
+        {
+            f"{c}|{s or ''}|{y}": sorted(d.isoformat() for d in days)
+            for (c, s, y), days in calendar.KNOWN_HOLIDAYS.items()
+        }
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
