@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 REALISTIC, AT_RISK, UNREALISTIC = "realistic", "at-risk", "unrealistic"
-VERDICT_RANK = {REALISTIC: 0, AT_RISK: 1, UNREALISTIC: 2}
 OWN_HISTORY_MIN = 5
 TEAM_HISTORY_MIN = 3
 # Full Monte-Carlo runs for this many best PMs when check-date tries every PM.
@@ -414,6 +413,7 @@ class Forecaster:
             q.forget_samples()
             for job, slot in zip(q.jobs, slots, strict=True):
                 j = judge(q.cal, job.promised, slot, self.settings.at_risk_buffer)
+                safe = safe_finish(slot)
                 out[job.deal_id] = DealForecast(
                     deal_id=job.deal_id,
                     pm=name,
@@ -428,8 +428,8 @@ class Forecaster:
                     suggested_date=self._safe_date(q.cal, slot),
                     remaining_hours=job.hours,
                     safe_slack_days=None
-                    if job.promised is None or safe_finish(slot) is None
-                    else q.cal.working_days_between(safe_finish(slot), job.promised),
+                    if job.promised is None or safe is None
+                    else q.cal.working_days_between(safe, job.promised),
                 )
         return out
 

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-# Off a terminal, rows never fold: one record per line is what grep and cut expect.
-PIPE_WIDTH = 1000
 VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
 
 
@@ -21,21 +19,13 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def console(stderr: bool = False) -> Console:
-    """A console that never reads user text as markup and drops colour off a terminal."""
+def console() -> Console:
+    """The terminal's console: user text is never read as markup; NO_COLOR is honoured.
+    Off a terminal nothing here is used: output is written as plain text without rich."""
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    tty = stream.isatty()
     return Console(
-        file=stream,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        no_color=bool(os.environ.get("NO_COLOR")) or not tty,
-        force_terminal=tty,
-        width=None if tty else PIPE_WIDTH,
-        soft_wrap=not tty,
+        highlight=False, markup=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR"))
     )
 
 
@@ -122,14 +112,8 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
-    tty = is_terminal()
     table = Table(
-        title=title,
-        box=box.SIMPLE_HEAD if tty else box.ASCII2,
-        show_edge=tty,
-        header_style="bold" if tty else "",
-        title_justify="left",
-        pad_edge=False,
+        title=title, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left", pad_edge=False
     )
     for name, _ in columns:
         table.add_column(name, justify="right" if name in numeric else "left", overflow="fold")

@@ -586,11 +586,6 @@ class Store:
                 ({c: r.get(c) for c in columns} for r in records), batch_size=2000
             )
 
-    # -- checks --------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
-        tables = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
-        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-
 
 def _timeoff(r: dict[str, Any]) -> TimeOff:
     return TimeOff(
