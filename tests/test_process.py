@@ -28,7 +28,11 @@ def _commands(group, path=()):
     import typer.main
 
     cmd = typer.main.get_command(group) if isinstance(group, typer.Typer) else group
-    for name, sub in getattr(cmd, "commands", {}).items():
+    if not hasattr(cmd, "list_commands"):
+        return
+    ctx = typer.Context(cmd)
+    for name in cmd.list_commands(ctx):
+        sub = cmd.get_command(ctx, name)
         yield (*path, name), sub
         yield from _commands(sub, (*path, name))
 
@@ -46,6 +50,75 @@ def test_help_runs_in_a_real_process(tmp_path: Path) -> None:
     run = pmsync("check-date", "--help", db=tmp_path / "x.db")
     assert run.returncode == 0 and "--by" in run.stdout and "Exit codes" in run.stdout
     assert not (tmp_path / "x.db").exists(), "--help must not create the database"
+
+
+def _python(code: str, *args: str, db: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PMSYNC_DB": str(db), "PMSYNC_TODAY": "2027-01-04", "COLUMNS": "100"}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_the_quick_top_level_help_is_what_typer_prints(tmp_path: Path) -> None:
+    from pmsync.cli.commands import ROOT_HELP
+
+    full = _python(
+        "import sys; sys.argv[0] = 'pmsync'; from pmsync.cli.app import main; main()",
+        "--help",
+        db=tmp_path / "x.db",
+    )
+    assert full.returncode == 0, full.stderr
+    assert full.stdout == ROOT_HELP, "update ROOT_HELP in pmsync/cli/commands.py to:\n" + (
+        full.stdout
+    )
+    for args in ((), ("-h",), ("--help",)):
+        quick = pmsync(*args, db=tmp_path / "x.db", env={"COLUMNS": "100"})
+        assert (quick.returncode, quick.stdout, quick.stderr) == (0, ROOT_HELP, "")
+    narrow = pmsync("--help", db=tmp_path / "x.db", env={"COLUMNS": "60"})
+    assert narrow.returncode == 0 and narrow.stdout != ROOT_HELP
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
+
+
+def test_a_group_without_a_command_prints_its_help(tmp_path: Path) -> None:
+    run = pmsync("deal", db=tmp_path / "x.db")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Usage: pmsync deal [OPTIONS] COMMAND")
+    assert "list" in run.stdout and run.stderr == ""
+
+
+# Modules a command must not load unless it uses them: start-up time is what a seller feels.
+HEAVY = ("typer", "rich", "numpy", "sqlite_utils", "holidays", "icalendar", "dateutil")
+
+
+def _loaded_after(args: list[str], db: Path) -> set[str]:
+    code = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sys.modules) + '\\n'))\n"
+        "sys.argv[0] = 'pmsync'\n"
+        "from pmsync.cli.entry import main\n"
+        "main()\n"
+    )
+    run = _python(code, *args, db=db)
+    assert run.returncode in (0, 3, 4), run.stderr
+    line = [x for x in run.stderr.splitlines() if x.startswith("LOADED ")][-1]
+    return set(line.split()[1:])
+
+
+def test_commands_load_only_what_they_use(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    top = {m.split(".")[0] for m in _loaded_after(["--help"], db)}
+    assert not top & {*HEAVY, "sqlite3"}, top & {*HEAVY, "sqlite3"}
+    pmsync("pm", "add", "Ann", "--capacity", "40", db=db)
+    for args in (
+        ["deal", "add", "Site", "--client", "Acme", "--pm", "Ann", "--hours", "10"],
+        ["deal", "list"],
+        ["pm", "list"],
+    ):
+        loaded = _loaded_after(args, db)
+        heavy = {m.split(".")[0] for m in loaded} & set(HEAVY[1:])
+        assert not heavy, (args, heavy)
+        other_commands = {"pmsync.cli.report", "pmsync.cli.exchange", "pmsync.cli.check"}
+        assert not loaded & other_commands, (args, loaded & other_commands)
 
 
 def test_piped_output_has_no_escape_codes_and_stays_on_one_line(tmp_path: Path) -> None:

@@ -1,3 +1,3 @@
-from pmsync.cli.app import main
+from pmsync.cli.entry import main
 
 main()

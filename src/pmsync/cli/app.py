@@ -12,6 +12,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer
 from typer.core import TyperGroup
 
+from pmsync.cli.commands import COMMANDS
 from pmsync.cli.context import Env
 from pmsync.errors import PmsyncError
 
@@ -28,7 +29,16 @@ def _fail(message: str, code: int) -> None:
 
 
 class PmsyncGroup(TyperGroup):
-    """Runs the command and turns every failure into one line on stderr and an exit code."""
+    """Loads a command's module only when that command runs (see pmsync.cli.commands),
+    runs it, and turns every failure into one line on stderr and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = _load(cmd_name)
+        return self.commands.get(cmd_name)
 
     def main(
         self,
@@ -50,8 +60,10 @@ class PmsyncGroup(TyperGroup):
             )
         except PmsyncError as exc:
             _fail(str(exc), exc.exit_code)
-        except click_exc.NoArgsIsHelpError:
-            sys.exit(0)  # the help was printed: asking for nothing is not an error
+        except click_exc.NoArgsIsHelpError as exc:
+            # Asking for nothing (`pmsync deal`) is asking for help, not an error.
+            sys.stdout.write(exc.format_message() + "\n")
+            sys.exit(0)
         except click_exc.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "pmsync"
             _fail(f"{exc.format_message()} (see '{where} --help')", 2)
@@ -132,25 +144,21 @@ def root(
     ctx.obj = Env(db=db, today_text=today)
 
 
-def _register() -> None:
-    from pmsync.cli import check, config, db, deals, demo, exchange, pms, records, report
+def _load(name: str) -> Any:
+    """The click command for one entry of the command tree, built from its module."""
+    import importlib
 
-    app.add_typer(pms.app, name="pm")
-    app.add_typer(deals.app, name="deal")
-    app.add_typer(records.estimate_app, name="estimate")
-    app.add_typer(records.term_app, name="term")
-    app.add_typer(records.update_app, name="update")
-    app.add_typer(config.app, name="config")
-    app.add_typer(db.app, name="db")
-    app.command("check-date")(check.check_date)
-    app.command("weekly-report")(report.weekly_report)
-    app.add_typer(exchange.import_app, name="import")
-    app.command("export")(exchange.export)
-    app.command("calendar")(exchange.calendar)
-    app.command("demo")(demo.demo)
-
-
-_register()
+    module, attribute, summary = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    command.short_help = summary
+    return command
 
 
 def main() -> None:
