@@ -47,7 +47,7 @@ def test_the_estimate_at_signing_is_kept_for_lessons(team: Cli) -> None:
         (actual,) = store.delivered_history()
     store.close()
     assert (actual.estimate_hours, actual.actual_hours) == (30, 50)
-    assert History([actual]).team == [50 / 30]
+    assert list(History([actual]).team) == [50 / 30]
 
 
 def test_terms_add_list_ack_and_close(team: Cli) -> None:

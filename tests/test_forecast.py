@@ -157,8 +157,18 @@ def test_history_needs_three_team_deals_or_five_of_the_pms_own() -> None:
         [delivered(i, 10, 30) for i in range(5)]
         + [delivered(10 + i, 10, 10, pm="Ben") for i in range(5)]
     )
-    assert own.evidence_for("Ann").ratios == (3.0,) * 5
+    assert list(own.evidence_for("Ann").ratios) == [3.0] * 5
     assert own.evidence_for("Ann").source == "own"
+
+
+def test_history_reads_once_and_keeps_whole_records_only_from_a_date() -> None:
+    old = Actual(1, "old", "audit", "Ann", date(2020, 5, 1), 10, 20)
+    recent = Actual(2, "recent", "audit", "Ann", date(2026, 12, 1), 10, 30)
+    h = History(iter([old, recent]), keep_since=date(2026, 6, 1))
+    assert h.kept == [recent]
+    assert list(h.team) == [2.0, 3.0] and list(h.by_pm["Ann"]) == [2.0, 3.0]
+    assert h.reference_hours("audit") == (25, 2)
+    assert History([old, recent]).kept == []
 
 
 def test_a_three_point_estimate_alone_is_evidence() -> None:

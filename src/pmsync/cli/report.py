@@ -109,9 +109,9 @@ def weekly_report(
 
 def load_report(store: "Store", weeks: int) -> "WeeklyReport":
     """The report for the week of the store's today: forecasts, terms, intel, history."""
-    from pmsync.core.report import INTEL_DAYS, build_report
+    from pmsync.core.report import INTEL_DAYS, build_report, history_since
 
-    engine = forecaster(store)
+    engine = forecaster(store, keep_history_since=history_since(store.today))
     terms = store.terms(open_only=True)
     updates = store.updates(since=store.today - timedelta(days=INTEL_DAYS))
     closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
@@ -120,7 +120,7 @@ def load_report(store: "Store", weeks: int) -> "WeeklyReport":
         weeks=weeks,
         pms=list(engine.pms.values()),
         open_deals=list(engine.deals.values()),
-        delivered=engine.history_records,
+        history=engine.history,
         terms=terms,
         updates=updates,
         forecasts=engine.portfolio(),

@@ -11,6 +11,7 @@ makes a day's hours exactly `capacity * 1000` units.
 
 from __future__ import annotations
 
+import functools
 from array import array
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
@@ -101,6 +102,11 @@ def public_holidays(spec: str | None, year: int) -> frozenset[date]:
     return _holiday_set(country, subdiv, year)
 
 
+# One date object per day for every calendar: the forecasts of a hundred thousand deals
+# name the same few hundred days.
+_day_of = functools.lru_cache(maxsize=1 << 16)(date.fromordinal)
+
+
 class WorkCalendar:
     """The working days of one PM from `first` on, numbered 0, 1, 2, ..."""
 
@@ -155,7 +161,7 @@ class WorkCalendar:
     def day(self, index: int) -> date:
         while index >= len(self._days):
             self._extend()
-        return date.fromordinal(self._days[index])
+        return _day_of(self._days[index])
 
     def index_from(self, d: date) -> int:
         """Number of the first working day on or after `d`."""

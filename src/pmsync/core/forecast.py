@@ -10,7 +10,8 @@ Three layers, each usable alone:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from statistics import median
@@ -38,39 +39,49 @@ FULL_CHECKS = 5
 class Evidence:
     """Overrun ratios (actual / estimate at signing) that apply to one PM's queue."""
 
-    ratios: tuple[float, ...]
+    ratios: Sequence[float]
     source: str  # "own", "team" or "none"
 
     @property
     def median_ratio(self) -> float | None:
-        return median(self.ratios) if self.ratios else None
+        return median(self.ratios) if len(self.ratios) else None
 
 
 class History:
-    """What delivered deals teach: overrun ratios per PM and team, actuals per kind."""
+    """What delivered deals teach: overrun ratios per PM and team, actuals per kind.
 
-    def __init__(self, delivered: Sequence[Actual]) -> None:
-        self.by_pm: dict[str, list[float]] = {}
-        self.team: list[float] = []
-        self.actuals_by_kind: dict[str, list[float]] = {}
+    Read in one pass and kept as numbers: a big team has hundreds of thousands of delivered
+    deals. Whole records are kept only for deals delivered on or after `keep_since`."""
+
+    def __init__(self, delivered: Iterable[Actual], keep_since: date | None = None) -> None:
+        self.by_pm: dict[str, array[float]] = {}
+        self.team: array[float] = array("d")
+        self.actuals_by_kind: dict[str, array[float]] = {}
+        self.kept: list[Actual] = []
         for a in delivered:
+            if keep_since is not None and a.delivered_on and a.delivered_on >= keep_since:
+                self.kept.append(a)
             if a.actual_hours is None:
                 continue
             if a.kind:
-                self.actuals_by_kind.setdefault(a.kind, []).append(a.actual_hours)
+                if a.kind not in self.actuals_by_kind:
+                    self.actuals_by_kind[a.kind] = array("d")
+                self.actuals_by_kind[a.kind].append(a.actual_hours)
             ratio = a.ratio
             if ratio is None:
                 continue
             self.team.append(ratio)
             if a.pm:
-                self.by_pm.setdefault(a.pm, []).append(ratio)
+                if a.pm not in self.by_pm:
+                    self.by_pm[a.pm] = array("d")
+                self.by_pm[a.pm].append(ratio)
 
     def evidence_for(self, pm: str) -> Evidence:
-        own = self.by_pm.get(pm, [])
+        own = self.by_pm.get(pm, ())
         if len(own) >= OWN_HISTORY_MIN:
-            return Evidence(tuple(own), "own")
+            return Evidence(own, "own")
         if len(self.team) >= TEAM_HISTORY_MIN:
-            return Evidence(tuple(self.team), "team")
+            return Evidence(self.team, "team")
         return Evidence((), "none")
 
     def reference_hours(self, kind: str) -> tuple[float, int]:
@@ -88,7 +99,7 @@ class History:
 # -- one PM's queue ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slot:
     """Where one deal landed in a schedule."""
 
@@ -129,8 +140,8 @@ def _draw(
         low + np.sqrt(u * span * (likely - low)),
         high - np.sqrt((1 - u) * span * (high - likely)),
     )
-    if evidence.ratios:
-        ratios = np.asarray(evidence.ratios)
+    if len(evidence.ratios):
+        ratios = np.asarray(evidence.ratios, dtype=float)
         total = total * ratios[rng.integers(0, len(ratios), (samples, len(jobs)))]
     remaining = np.maximum(total - logged, 0.0) * weight
     return np.rint(remaining * 1000).astype(np.int64) * hour_units
@@ -189,7 +200,7 @@ class QueuePlan:
             Slot(None, None) if s is None else Slot(self.cal.day(s[0]), self.cal.day(s[1]))
             for s in slots
         ]
-        if not simulate or not (self.evidence.ratios or any(j.has_range for j in jobs)):
+        if not simulate or not (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
             return plain
         return self._simulate(jobs, plain)
 
@@ -245,7 +256,7 @@ class QueuePlan:
 # -- verdicts ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judgement:
     verdict: str | None
     slack_days: int | None
@@ -274,7 +285,7 @@ def safe_finish(slot: Slot) -> date | None:
 # -- the portfolio and check-date ----------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DealForecast:
     deal_id: int
     pm: str
@@ -374,16 +385,16 @@ class Forecaster:
         self,
         pms: Sequence[PM],
         deals: Sequence[Deal],
-        delivered: Sequence[Actual],
+        delivered: Iterable[Actual],
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
+        keep_history_since: date | None = None,
     ) -> None:
         self.pms = {p.name: p for p in pms}
         self.today = today
         self.settings = settings
-        self.history = History(delivered)
-        self.history_records = delivered
+        self.history = History(delivered, keep_history_since)
         self.deals = {d.id: d for d in deals}
         self.queues: dict[str, list[Job]] = {name: [] for name in self.pms}
         for d in deals:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from statistics import median
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.forecast import AT_RISK, UNREALISTIC, DealForecast
+from pmsync.core.forecast import AT_RISK, UNREALISTIC, DealForecast, History
 from pmsync.core.models import (
     DATED_TERM_KINDS,
     LOADED_STAGES,
@@ -148,14 +148,15 @@ def build_report(
     weeks: int,
     pms: Sequence[PM],
     open_deals: Sequence[Deal],
-    delivered: Sequence[Actual],
+    history: History,
     terms: Sequence[Term],
     updates: Sequence[Update],
     forecasts: dict[int, DealForecast],
     calendars: dict[str, WorkCalendar] | None = None,
     other_deals: Sequence[Deal] = (),
 ) -> WeeklyReport:
-    """`other_deals`: closed deals that open terms or recent updates point at."""
+    """`history` must keep the deals delivered since `history_since(today)`;
+    `other_deals`: closed deals that open terms or recent updates point at."""
     deals = {d.id: d for d in (*other_deals, *open_deals)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
@@ -188,7 +189,7 @@ def build_report(
         newly_signed=_newly_signed(today, open_deals, terms),
         capacity=capacity,
         signals=_signals(today, updates, deals),
-        accuracy=_accuracy(today, delivered),
+        accuracy=_accuracy(today, history),
         missing=_missing(open_deals),
         amounts_at_stake=sum(
             t.term.amount or 0.0
@@ -353,15 +354,15 @@ def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> 
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _accuracy(today: date, delivered: Sequence[Actual]) -> Accuracy:
+def history_since(today: date) -> date:
+    """The oldest delivery the report's accuracy section looks at."""
+    return today - timedelta(days=2 * LESSON_DAYS)
+
+
+def _accuracy(today: date, history: History) -> Accuracy:
     recent, previous = [], []
-    kinds: dict[str, list[float]] = {}
-    for a in delivered:
-        if a.actual_hours is None:
-            continue
-        if a.kind:
-            kinds.setdefault(a.kind, []).append(a.actual_hours)
-        if a.ratio is None or a.delivered_on is None:
+    for a in history.kept:
+        if a.actual_hours is None or a.ratio is None or a.delivered_on is None:
             continue
         age = (today - a.delivered_on).days
         if 0 <= age <= LESSON_DAYS:
@@ -373,7 +374,7 @@ def _accuracy(today: date, delivered: Sequence[Actual]) -> Accuracy:
         lessons=tuple(recent),
         overrun=median(x.ratio for x in recent) if recent else None,
         previous_overrun=median(x.ratio for x in previous) if previous else None,
-        median_by_kind={k: (median(v), len(v)) for k, v in sorted(kinds.items())},
+        median_by_kind={k: (median(v), len(v)) for k, v in sorted(history.actuals_by_kind.items())},
     )
 
 

@@ -62,30 +62,51 @@ LEFT JOIN estimates s ON s.id = coalesce(
 """
 
 
-def _deal(r: Sequence[Any]) -> Deal:
-    estimate = None if r[17] is None else Estimate(r[0], *r[18:24], r[17])
+class _Shared:
+    """One object per distinct value across a load: a hundred thousand deals name the same
+    few stages, PMs, clients and dates, and each row would otherwise hold its own copies."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._dates: dict[str, date] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return value if value is None else self._values.setdefault(value, value)
+
+    def date(self, text: str | None) -> date | None:
+        if not text:
+            return None
+        found = self._dates.get(text)
+        if found is None:
+            found = self._dates[text] = date.fromisoformat(text[:10])
+        return found
+
+
+def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
+    same = same or _Shared()
+    estimate = None if r[17] is None else Estimate(r[0], *r[18:21], same(r[21]), *r[22:24], r[17])
     if r[24] is None:
         signing = None
     elif r[24] == r[17]:
         signing = estimate
     else:
-        signing = Estimate(r[0], *r[25:31], r[24])
+        signing = Estimate(r[0], *r[25:28], same(r[28]), *r[29:31], r[24])
     return Deal(
         r[0],
         r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
+        same(r[2]),
+        same(r[3]),
+        same(r[4]),
+        same(r[5]),
         r[6],
         r[7],
-        from_iso(r[8]),
-        from_iso(r[9]),
-        r[10],
+        same.date(r[8]),
+        same.date(r[9]),
+        same(r[10]),
         r[11],
         r[12],
-        from_iso(r[13]),
-        from_iso(r[14]),
+        same.date(r[13]),
+        same.date(r[14]),
         r[15],
         r[16],
         estimate,
@@ -325,10 +346,12 @@ class Store:
             where.append("d.client = ? COLLATE NOCASE")
             params.append(client)
         sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
-        return [_deal(r) for r in self.conn.execute(sql, params)]
+        same = _Shared()
+        return [_deal(r, same) for r in self.conn.execute(sql, params)]
 
-    def delivered_history(self) -> list[Actual]:
-        """Every delivered deal as history: estimate at signing (else the first) and actual."""
+    def delivered_history(self) -> Iterator[Actual]:
+        """Every delivered deal as history: estimate at signing (else the first) and actual.
+        Rows stream from the cursor, so the caller decides what to keep of them."""
         sql = """
             SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
             FROM deals d
@@ -337,19 +360,18 @@ class Store:
                 d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
             WHERE d.stage = 'delivered' ORDER BY d.id
         """
-        fromiso = date.fromisoformat  # twenty thousand rows: no wrapper call per date
-        return [
-            Actual(r[0], r[1], r[2], r[3], fromiso(r[4]) if r[4] else None, r[5], r[6])
-            for r in self.conn.execute(sql)
-        ]
+        same = _Shared()
+        for r in self.conn.execute(sql):
+            yield Actual(r[0], r[1], same(r[2]), same(r[3]), same.date(r[4]), r[5], r[6])
 
     def deals_by_id(self, ids: Sequence[int]) -> list[Deal]:
         found: list[Deal] = []
+        same = _Shared()
         wanted = sorted(set(ids))
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             sql = _DEAL_SELECT + f" WHERE d.id IN ({','.join('?' * len(chunk))})"
-            found += [_deal(r) for r in self.conn.execute(sql, chunk)]
+            found += [_deal(r, same) for r in self.conn.execute(sql, chunk)]
         return found
 
     def add_deal(self, fields: dict[str, Any], estimate: Estimate | None) -> Deal:

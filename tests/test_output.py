@@ -1,0 +1,61 @@
+"""Plain output: the cells and columns a pipe, grep and cut see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pmsync.present import output
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "-"),
+        ("", "-"),
+        ("Acme", "Acme"),
+        (0.0, "0"),
+        (80.0, "80"),
+        (999.0, "999"),
+        (1000.0, "1,000"),
+        (12345.0, "12,345"),
+        (37.5, "37.5"),
+        (12.96, "13"),
+        (12.94, "12.9"),
+        (-3.0, "-3"),
+        (1_000_000.25, "1,000,000.2"),
+        (float("nan"), "nan"),
+        (7, "7"),
+        (True, "yes"),
+        (False, "no"),
+        (date(2027, 1, 4), "2027-01-04"),
+    ],
+)
+def test_a_cell_reads_without_noise(value, text) -> None:
+    assert output.fmt(value) == text
+
+
+def test_plain_table_aligns_wide_characters_and_numbers(capsys) -> None:
+    rows = [("東京 rollout", 8.0), ("Café", 120.5), ("line\nbreak", None)]
+    output.print_table(
+        rows, [("title", lambda r: r[0]), ("hours", lambda r: r[1])], numeric=("hours",)
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("title") and lines[1] == "-" * 12 + "-+-" + "-" * 5
+    from rich.cells import cell_len
+
+    bars = {cell_len(line.split("|")[0]) for line in lines if "|" in line}
+    assert bars == {13}, lines  # every "|" in the same terminal column
+    assert lines[2] == "東京 rollout |     8"
+    assert lines[3] == "Café         | 120.5"
+    assert lines[4] == "line break   |     -"
+
+
+def test_a_long_table_is_written_in_blocks_with_one_width(capsys) -> None:
+    rows = [(i, "x" * (i % 7)) for i in range(12_345)]
+    output.print_table(rows, [("id", lambda r: r[0]), ("name", lambda r: r[1])], numeric=("id",))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert lines[2] == "    0 | -" and lines[-1] == "12344 | xxx"
+    assert {line.index("|") for line in lines if "|" in line} == {6}
