@@ -35,7 +35,6 @@ def deal(
         pm=pm,
         promised=promised,
         estimate=est,
-        signing_estimate=est,
         **kw,
     )
 
@@ -161,14 +160,16 @@ def test_history_needs_three_team_deals_or_five_of_the_pms_own() -> None:
     assert own.evidence_for("Ann").source == "own"
 
 
-def test_history_reads_once_and_keeps_whole_records_only_from_a_date() -> None:
+def test_history_reads_once_and_keeps_numbers_with_their_delivery_days() -> None:
     old = Actual(1, "old", "audit", "Ann", date(2020, 5, 1), 10, 20)
     recent = Actual(2, "recent", "audit", "Ann", date(2026, 12, 1), 10, 30)
-    h = History(iter([old, recent]), keep_since=date(2026, 6, 1))
-    assert h.kept == [recent]
-    assert list(h.team) == [2.0, 3.0] and list(h.by_pm["Ann"]) == [2.0, 3.0]
-    assert h.reference_hours("audit") == (25, 2)
-    assert History([old, recent]).kept == []
+    undated = Actual(3, "undated", "audit", "Ann", None, 10, 40)
+    h = History(iter([old, recent, undated]))
+    assert list(h.team) == [2.0, 3.0, 4.0] and list(h.by_pm["Ann"]) == [2.0, 3.0, 4.0]
+    assert h.reference_hours("audit") == (30, 3)
+    assert h.team_ratios(date(2026, 6, 1), date(2026, 12, 1)) == [3.0]
+    assert h.team_ratios(date(2020, 5, 1), date(2026, 11, 30)) == [2.0]
+    assert h.team_ratios(date(2026, 12, 2), date(2027, 1, 1)) == []
 
 
 def test_a_three_point_estimate_alone_is_evidence() -> None:

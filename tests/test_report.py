@@ -227,6 +227,17 @@ def test_text_is_plain_ascii_100_columns_with_every_section(office: Cli) -> None
     assert "1.50x their estimate at signing (median), up from 1.00x" in out
 
 
+def test_a_limited_report_counts_what_it_leaves_out(office: Cli) -> None:
+    out = office("weekly-report", "--format", "text", "--limit", "1").out
+    lessons = out[out.index("\nLessons") : out.index("\nMissing data")]
+    assert "Recent migration" in lessons and "Recent audit" not in lessons
+    assert "... and 1 more (all of them: --limit 0 or --format json)." in lessons
+    # The overrun is over every recent delivery, not over the rows shown.
+    assert "1.50x their estimate at signing (median), up from 1.00x" in out
+    everything = office("weekly-report", "--format", "text", "--limit", "0").out
+    assert "Recent audit" in everything and "more (all of them" not in everything
+
+
 def test_piped_output_without_format_is_the_plain_text(office: Cli) -> None:
     assert office("weekly-report").out == office("weekly-report", "--format", "text").out
 

@@ -91,7 +91,6 @@ def forecaster(
     store: Store,
     include_pipeline: bool = False,
     open_deals: list[Deal] | None = None,
-    keep_history_since: date | None = None,
 ) -> Forecaster:
     """The forecast engine loaded with the team, its open work and its history."""
     from pmsync.core.forecast import Forecaster
@@ -106,5 +105,4 @@ def forecaster(
         today=store.today,
         settings=store.settings(),
         include_pipeline=include_pipeline,
-        keep_history_since=keep_history_since,
     )

@@ -78,7 +78,8 @@ def weekly_report(
         raise BadInput("the subject must be one line")
     e = env(ctx)
     with e.store() as store:
-        report = load_report(store, weeks)
+        # JSON lists every lesson; the other formats show the latest `limit`.
+        report = load_report(store, weeks, None if fmt == "json" or not limit else limit)
         report_from = store.settings().report_from
     if email:
         from pmsync.present.email import build_message, default_sender
@@ -107,11 +108,12 @@ def weekly_report(
         document.render_rich(doc, output.console(), plain=False)
 
 
-def load_report(store: "Store", weeks: int) -> "WeeklyReport":
-    """The report for the week of the store's today: forecasts, terms, intel, history."""
-    from pmsync.core.report import INTEL_DAYS, build_report, history_since
+def load_report(store: "Store", weeks: int, lessons: int | None = None) -> "WeeklyReport":
+    """The report for the week of the store's today: forecasts, terms, intel, history;
+    `lessons`: how many of the latest deliveries to list (None: all)."""
+    from pmsync.core.report import INTEL_DAYS, build_report, lessons_since
 
-    engine = forecaster(store, keep_history_since=history_since(store.today))
+    engine = forecaster(store)
     terms = store.terms(open_only=True)
     updates = store.updates(since=store.today - timedelta(days=INTEL_DAYS))
     closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
@@ -121,9 +123,10 @@ def load_report(store: "Store", weeks: int) -> "WeeklyReport":
         pms=list(engine.pms.values()),
         open_deals=list(engine.deals.values()),
         history=engine.history,
+        lessons=store.deliveries(lessons_since(store.today), store.today, lessons),
         terms=terms,
         updates=updates,
         forecasts=engine.portfolio(),
-        calendars={name: engine.queue(name).cal for name in engine.pms},
+        calendars={name: engine.calendar(name) for name in engine.pms},
         other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
     )

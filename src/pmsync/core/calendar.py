@@ -117,8 +117,8 @@ class WorkCalendar:
         self.hour_units = len(pm.workdays)  # units in a thousandth of an hour
         self._workdays = frozenset(pm.workdays)
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
-        # Day ordinals in a compact array: a thousand PMs' calendars stay small.
-        self._days = array("l")
+        # Day ordinals (< 2**22) in a compact array: a thousand PMs' calendars stay small.
+        self._days = array("i")
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
 

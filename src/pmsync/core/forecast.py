@@ -51,16 +51,14 @@ class History:
     """What delivered deals teach: overrun ratios per PM and team, actuals per kind.
 
     Read in one pass and kept as numbers: a big team has hundreds of thousands of delivered
-    deals. Whole records are kept only for deals delivered on or after `keep_since`."""
+    deals."""
 
-    def __init__(self, delivered: Iterable[Actual], keep_since: date | None = None) -> None:
+    def __init__(self, delivered: Iterable[Actual]) -> None:
         self.by_pm: dict[str, array[float]] = {}
         self.team: array[float] = array("d")
+        self.team_days: array[int] = array("l")  # delivery day (ordinal) of each team ratio
         self.actuals_by_kind: dict[str, array[float]] = {}
-        self.kept: list[Actual] = []
         for a in delivered:
-            if keep_since is not None and a.delivered_on and a.delivered_on >= keep_since:
-                self.kept.append(a)
             if a.actual_hours is None:
                 continue
             if a.kind:
@@ -71,10 +69,16 @@ class History:
             if ratio is None:
                 continue
             self.team.append(ratio)
+            self.team_days.append(a.delivered_on.toordinal() if a.delivered_on else 0)
             if a.pm:
                 if a.pm not in self.by_pm:
                     self.by_pm[a.pm] = array("d")
                 self.by_pm[a.pm].append(ratio)
+
+    def team_ratios(self, first: date, last: date) -> list[float]:
+        """Overrun ratios of the deals delivered from `first` to `last`."""
+        lo, hi = first.toordinal(), last.toordinal()
+        return [r for r, d in zip(self.team, self.team_days, strict=True) if lo <= d <= hi]
 
     def evidence_for(self, pm: str) -> Evidence:
         own = self.by_pm.get(pm, ())
@@ -389,38 +393,50 @@ class Forecaster:
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
-        keep_history_since: date | None = None,
     ) -> None:
         self.pms = {p.name: p for p in pms}
         self.today = today
         self.settings = settings
-        self.history = History(delivered, keep_history_since)
+        self.history = History(delivered)
         self.deals = {d.id: d for d in deals}
-        self.queues: dict[str, list[Job]] = {name: [] for name in self.pms}
+        self.include_pipeline = include_pipeline
+        self._load: dict[str, list[Deal]] = {name: [] for name in self.pms}
         for d in deals:
-            job = deal_job(d, include_pipeline)
-            if job is not None and d.pm in self.queues:
-                self.queues[d.pm].append(job)
+            if d.pm in self._load:
+                self._load[d.pm].append(d)
         self._plans: dict[str, QueuePlan] = {}
+        self._calendars: dict[str, WorkCalendar] = {}
+
+    def calendar(self, pm: str) -> WorkCalendar:
+        if pm not in self._calendars:
+            self._calendars[pm] = WorkCalendar(self.pms[pm], self.today)
+        return self._calendars[pm]
+
+    def _plan(self, pm: str) -> QueuePlan:
+        jobs = [deal_job(d, self.include_pipeline) for d in self._load[pm]]
+        return QueuePlan(
+            self.pms[pm],
+            [j for j in jobs if j is not None],
+            self.today,
+            self.history.evidence_for(pm),
+            self.settings,
+            self.calendar(pm),
+        )
 
     def queue(self, pm: str) -> QueuePlan:
+        """One PM's queue, kept for the questions that come back to it."""
         if pm not in self._plans:
-            self._plans[pm] = QueuePlan(
-                self.pms[pm],
-                self.queues[pm],
-                self.today,
-                self.history.evidence_for(pm),
-                self.settings,
-            )
+            self._plans[pm] = self._plan(pm)
         return self._plans[pm]
 
     # -- every recorded deal ---------------------------------------------------------
     def portfolio(self, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
         out: dict[int, DealForecast] = {}
         for name in pms if pms is not None else self.pms:
-            q = self.queue(name)
+            # A portfolio visits each queue once: a queue not asked about before is planned
+            # and let go, so a hundred thousand deals never stand as jobs all at once.
+            q = self._plans.get(name) or self._plan(name)
             slots = q.plan()
-            # A portfolio visits each queue once: its samples would only hold memory.
             q.forget_samples()
             for job, slot in zip(q.jobs, slots, strict=True):
                 j = judge(q.cal, job.promised, slot, self.settings.at_risk_buffer)

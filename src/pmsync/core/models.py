@@ -99,7 +99,6 @@ class Deal:
     lost_reason: str | None = None
     # Estimate and worklog summaries, filled by storage so the core needs no queries.
     estimate: Estimate | None = None
-    signing_estimate: Estimate | None = None
     logged_hours: float = 0.0
 
     @property

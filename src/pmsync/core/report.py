@@ -34,7 +34,7 @@ SIGNAL_ORDER = ("upsell", "churn-risk", "new-logo", "stakeholder-change", "risk"
 assert set(SIGNAL_ORDER) == set(SIGNALS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RiskItem:
     deal: Deal
     verdict: str
@@ -44,7 +44,7 @@ class RiskItem:
     safe_date: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermItem:
     term: Term
     deal: Deal
@@ -52,13 +52,13 @@ class TermItem:
     forecast: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewDeal:
     deal: Deal
     terms: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WeekLoad:
     week: date  # the Monday
     available: float
@@ -73,7 +73,7 @@ class WeekLoad:
         return booked / self.available
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PmLoad:
     pm: str
     weeks: tuple[WeekLoad, ...]
@@ -83,26 +83,16 @@ class PmLoad:
         return sum(max(0.0, w.available - w.confirmed) for w in self.weeks)
 
 
-@dataclass(frozen=True)
-class Lesson:
-    deal: Actual
-    estimate: float
-    actual: float
-
-    @property
-    def ratio(self) -> float:
-        return self.actual / self.estimate
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accuracy:
-    lessons: tuple[Lesson, ...]
+    lessons: tuple[Actual, ...]  # the newest of the last 90 days' deliveries
+    lesson_count: int  # how many there are in all
     overrun: float | None  # median ratio of the last 90 days
     previous_overrun: float | None  # the 90 days before
     median_by_kind: dict[str, tuple[float, int]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MissingData:
     no_estimate: tuple[Deal, ...]
     no_pm: tuple[Deal, ...]
@@ -110,7 +100,7 @@ class MissingData:
     over_estimate: tuple[Deal, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     open_deals: int
     at_risk: int
@@ -123,7 +113,7 @@ class Summary:
     unassigned_hours: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WeeklyReport:
     as_of: date
     week_of: date
@@ -149,13 +139,15 @@ def build_report(
     pms: Sequence[PM],
     open_deals: Sequence[Deal],
     history: History,
+    lessons: Sequence[Actual],
     terms: Sequence[Term],
     updates: Sequence[Update],
     forecasts: dict[int, DealForecast],
     calendars: dict[str, WorkCalendar] | None = None,
     other_deals: Sequence[Deal] = (),
 ) -> WeeklyReport:
-    """`history` must keep the deals delivered since `history_since(today)`;
+    """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
+    newest first (all of them, or as many as will be shown);
     `other_deals`: closed deals that open terms or recent updates point at."""
     deals = {d.id: d for d in (*other_deals, *open_deals)}
     at_risk = _at_risk(open_deals, forecasts)
@@ -189,7 +181,7 @@ def build_report(
         newly_signed=_newly_signed(today, open_deals, terms),
         capacity=capacity,
         signals=_signals(today, updates, deals),
-        accuracy=_accuracy(today, history),
+        accuracy=_accuracy(today, history, lessons),
         missing=_missing(open_deals),
         amounts_at_stake=sum(
             t.term.amount or 0.0
@@ -354,26 +346,21 @@ def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> 
     return {k: tuple(v) for k, v in out.items()}
 
 
-def history_since(today: date) -> date:
-    """The oldest delivery the report's accuracy section looks at."""
-    return today - timedelta(days=2 * LESSON_DAYS)
+def lessons_since(today: date) -> date:
+    """The oldest delivery the report lists as a lesson (deliveries up to today count)."""
+    return today - timedelta(days=LESSON_DAYS)
 
 
-def _accuracy(today: date, history: History) -> Accuracy:
-    recent, previous = [], []
-    for a in history.kept:
-        if a.actual_hours is None or a.ratio is None or a.delivered_on is None:
-            continue
-        age = (today - a.delivered_on).days
-        if 0 <= age <= LESSON_DAYS:
-            recent.append(Lesson(a, a.estimate_hours, a.actual_hours))
-        elif LESSON_DAYS < age <= 2 * LESSON_DAYS:
-            previous.append(Lesson(a, a.estimate_hours, a.actual_hours))
-    recent.sort(key=lambda lesson: (lesson.deal.delivered_on, lesson.deal.deal_id), reverse=True)
+def _accuracy(today: date, history: History, lessons: Sequence[Actual]) -> Accuracy:
+    recent = history.team_ratios(lessons_since(today), today)
+    previous = history.team_ratios(
+        today - timedelta(days=2 * LESSON_DAYS), today - timedelta(days=LESSON_DAYS + 1)
+    )
     return Accuracy(
-        lessons=tuple(recent),
-        overrun=median(x.ratio for x in recent) if recent else None,
-        previous_overrun=median(x.ratio for x in previous) if previous else None,
+        lessons=tuple(lessons),
+        lesson_count=len(recent),
+        overrun=median(recent) if recent else None,
+        previous_overrun=median(previous) if previous else None,
         median_by_kind={k: (median(v), len(v)) for k, v in sorted(history.actuals_by_kind.items())},
     )
 

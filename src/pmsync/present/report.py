@@ -82,7 +82,7 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
             "Promises at risk": len(full.at_risk),
             "Special terms": len(full.terms),
             "Newly signed (last 7 days)": len(full.newly_signed),
-            "Lessons": len(full.accuracy.lessons),
+            "Lessons": full.accuracy.lesson_count,
         }
         for section in sections:
             if section.title != "Capacity":
@@ -339,12 +339,12 @@ def _lessons(r: WeeklyReport) -> Section:
                 ["Deal", "Kind", "PM", "Delivered", "Estimate h", "Actual h", "Ratio"],
                 [
                     [
-                        Cell(f"#{x.deal.deal_id} {x.deal.title}"),
-                        Cell(x.deal.kind or "-"),
-                        Cell(x.deal.pm or "-"),
-                        Cell(iso(x.deal.delivered_on) or "-"),
-                        Cell(fmt(x.estimate)),
-                        Cell(fmt(x.actual)),
+                        Cell(f"#{x.deal_id} {x.title}"),
+                        Cell(x.kind or "-"),
+                        Cell(x.pm or "-"),
+                        Cell(iso(x.delivered_on) or "-"),
+                        Cell(fmt(x.estimate_hours)),
+                        Cell(fmt(x.actual_hours)),
                         Cell(f"{x.ratio:.2f}x", tone="bad" if x.ratio > 1.25 else None),
                     ]
                     for x in a.lessons
@@ -519,13 +519,13 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "previous_overrun": r.accuracy.previous_overrun,
             "delivered": [
                 {
-                    "deal_id": x.deal.deal_id,
-                    "title": x.deal.title,
-                    "kind": x.deal.kind,
-                    "pm": x.deal.pm,
-                    "delivered_on": iso(x.deal.delivered_on),
-                    "estimate_hours": x.estimate,
-                    "actual_hours": x.actual,
+                    "deal_id": x.deal_id,
+                    "title": x.title,
+                    "kind": x.kind,
+                    "pm": x.pm,
+                    "delivered_on": iso(x.delivered_on),
+                    "estimate_hours": x.estimate_hours,
+                    "actual_hours": x.actual_hours,
                     "ratio": round(x.ratio, 4),
                 }
                 for x in r.accuracy.lessons

@@ -51,14 +51,11 @@ _DEAL_SELECT = """
 SELECT d.id, d.title, d.client, d.stage, d.seller, d.kind, d.value, d.probability,
        d.promised, d.start, p.name, d.stakeholder, d.external_id, d.signed_on,
        d.delivered_on, d.actual_hours, d.lost_reason,
-       e.id, e.hours, e.low, e.high, e.author, e.note, e.created,
-       s.id, s.hours, s.low, s.high, s.author, s.note, s.created,
+       e.id, e.hours, e.low, e.high,
        coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0)
 FROM deals d
 LEFT JOIN pms p ON p.id = d.pm_id
 LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
-LEFT JOIN estimates s ON s.id = coalesce(
-    d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
 """
 
 
@@ -68,10 +65,19 @@ class _Shared:
 
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
+        self._numbers: dict[float | int, float | int] = {}
         self._dates: dict[str, date] = {}
 
     def __call__(self, value: Any) -> Any:
+        """A text value."""
         return value if value is None else self._values.setdefault(value, value)
+
+    def number(self, value: float | int | None) -> Any:
+        # 1 == 1.0: hand back a shared value only when it is of the same type.
+        if value is None:
+            return None
+        found = self._numbers.setdefault(value, value)
+        return found if type(found) is type(value) else value
 
     def date(self, text: str | None) -> date | None:
         if not text:
@@ -84,13 +90,8 @@ class _Shared:
 
 def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
     same = same or _Shared()
-    estimate = None if r[17] is None else Estimate(r[0], *r[18:21], same(r[21]), *r[22:24], r[17])
-    if r[24] is None:
-        signing = None
-    elif r[24] == r[17]:
-        signing = estimate
-    else:
-        signing = Estimate(r[0], *r[25:28], same(r[28]), *r[29:31], r[24])
+    # The latest estimate's numbers: who made it and why is read with `estimates()`.
+    estimate = None if r[17] is None else Estimate(r[0], *map(same.number, r[18:21]), id=r[17])
     return Deal(
         r[0],
         r[1],
@@ -99,44 +100,50 @@ def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
         same(r[4]),
         same(r[5]),
         r[6],
-        r[7],
+        same.number(r[7]),
         same.date(r[8]),
         same.date(r[9]),
         same(r[10]),
-        r[11],
+        same(r[11]),
         r[12],
         same.date(r[13]),
         same.date(r[14]),
         r[15],
         r[16],
         estimate,
-        signing,
-        r[31],
+        r[21],
     )
 
 
-def _term(row: dict[str, Any]) -> Term:
+def _actual(r: Sequence[Any], same: _Shared | None = None) -> Actual:
+    same = same or _Shared()
+    return Actual(r[0], r[1], same(r[2]), same(r[3]), same.date(r[4]), r[5], r[6])
+
+
+def _term(row: dict[str, Any], same: _Shared | None = None) -> Term:
+    same = same or _Shared()
     return Term(
         id=row["id"],
         deal_id=row["deal_id"],
         text=row["text"],
-        kind=row["kind"],
-        due=date.fromisoformat(row["due"]),
+        kind=same(row["kind"]),
+        due=same.date(row["due"]),
         amount=row["amount"],
         remind_days=row["remind_days"],
-        status=row["status"],
-        acknowledged_by=row["acknowledged_by"],
+        status=same(row["status"]),
+        acknowledged_by=same(row["acknowledged_by"]),
         acknowledged_at=row["acknowledged_at"],
     )
 
 
-def _update_record(row: dict[str, Any]) -> Update:
+def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
+    same = same or _Shared()
     return Update(
         id=row["id"],
         deal_id=row["deal_id"],
         text=row["text"],
-        signal=row["signal"],
-        by=row["author"],
+        signal=same(row["signal"]),
+        by=same(row["author"]),
         created=row["created"],
     )
 
@@ -175,9 +182,14 @@ class Store:
         return datetime.combine(self.today, datetime.now().time()).isoformat(timespec="seconds")
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+        return list(self._each(sql, params))
+
+    def _each(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:
+        """Rows as dicts one at a time, for tables read whole."""
         cur = self.conn.execute(sql, params)
         cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur]
+        for r in cur:
+            yield dict(zip(cols, r, strict=True))
 
     def _insert(self, table: str, record: dict[str, Any]) -> int:
         """One row, parameterised. Single-row writes skip sqlite-utils: importing it costs
@@ -362,7 +374,23 @@ class Store:
         """
         same = _Shared()
         for r in self.conn.execute(sql):
-            yield Actual(r[0], r[1], same(r[2]), same(r[3]), same.date(r[4]), r[5], r[6])
+            yield _actual(r, same)
+
+    def deliveries(self, first: date, last: date, limit: int | None = None) -> list[Actual]:
+        """Deals delivered from `first` to `last` with an estimate and actual hours, newest
+        first: what the report lists as lessons."""
+        sql = """
+            SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
+            FROM deals d
+            LEFT JOIN pms p ON p.id = d.pm_id
+            JOIN estimates s ON s.id = coalesce(
+                d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
+            WHERE d.stage = 'delivered' AND d.delivered_on BETWEEN ? AND ?
+              AND d.actual_hours IS NOT NULL AND s.hours > 0
+            ORDER BY d.delivered_on DESC, d.id DESC LIMIT ?
+        """
+        rows = self.conn.execute(sql, (iso(first), iso(last), -1 if limit is None else limit))
+        return [_actual(r) for r in rows]
 
     def deals_by_id(self, ids: Sequence[int]) -> list[Deal]:
         found: list[Deal] = []
@@ -543,7 +571,8 @@ class Store:
         if open_only:
             where.append("status = 'open'")
         sql = "SELECT * FROM terms" + (" WHERE " + " AND ".join(where) if where else "")
-        return [_term(r) for r in self._rows(sql + " ORDER BY due, id", params)]
+        same = _Shared()
+        return [_term(r, same) for r in self._each(sql + " ORDER BY due, id", params)]
 
     def set_term(self, term_id: int, **fields: Any) -> Term:
         self.term(term_id)
@@ -580,7 +609,9 @@ class Store:
             where.append("signal = ?")
             params.append(signal)
         sql = "SELECT * FROM updates" + (" WHERE " + " AND ".join(where) if where else "")
-        return [_update_record(r) for r in self._rows(sql + " ORDER BY created, id", params)]
+        same = _Shared()
+        rows = self._each(sql + " ORDER BY created, id", params)
+        return [_update_record(r, same) for r in rows]
 
     # -- bulk ----------------------------------------------------------------------------
     def bulk_insert(self, rows: dict[str, list[dict[str, Any]]]) -> None:
