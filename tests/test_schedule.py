@@ -190,3 +190,7 @@ def test_all_samples_at_once_match_the_scalar_scheduler(day_units: int, jobs) ->
             for r in schedule_units(day_units, list(zip(releases, units[s].tolist(), strict=True)))
         ]
         assert got[s].tolist() == expected
+    from pmsync.core.schedule import schedule_sample_lists
+
+    by_job = schedule_sample_lists(day_units, releases, units.T.tolist())
+    assert by_job == got.T.tolist()

@@ -10,20 +10,25 @@ Three layers, each usable alone:
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from statistics import median
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
+from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key
 from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings
-from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order, schedule_units
+from pmsync.core.schedule import (
+    NEW_DEAL_ORDER,
+    Job,
+    in_order,
+    schedule_sample_lists,
+    schedule_units,
+)
 from pmsync.errors import BadInput
-
-if TYPE_CHECKING:
-    import numpy as np
 
 REALISTIC, AT_RISK, UNREALISTIC = "realistic", "at-risk", "unrealistic"
 OWN_HISTORY_MIN = 5
@@ -114,41 +119,25 @@ class Slot:
     on_time_probability: float | None = None
 
 
-def _draw(
-    jobs: Sequence[Job], evidence: Evidence, samples: int, rng: Any, hour_units: int
-) -> np.ndarray:
-    """Remaining effort of each job in each sample (samples x jobs), in calendar units:
-    a triangular draw on low/likely/high, times an overrun ratio drawn from history."""
-    import numpy as np
+# Up to this many (sample x job) draws in one command, plain Python answers before numpy
+# would have finished importing; past it numpy takes over (the dates are the same).
+PYTHON_DRAWS = 30_000
 
-    likely = np.array(
-        [j.likely if j.likely is not None else j.hours / j.weight + j.logged for j in jobs],
-        dtype=float,
-    )
-    low = np.array(
-        [j.low if j.low is not None else lk for j, lk in zip(jobs, likely, strict=True)],
-        dtype=float,
-    )
-    high = np.array(
-        [j.high if j.high is not None else lk for j, lk in zip(jobs, likely, strict=True)],
-        dtype=float,
-    )
-    logged = np.array([j.logged for j in jobs], dtype=float)
-    weight = np.array([j.weight for j in jobs], dtype=float)
-    u = rng.random((samples, len(jobs)))
-    span = high - low
-    # Inverse CDF of the triangular distribution; a zero span gives `likely` exactly.
-    mode_at = np.divide(likely - low, span, out=np.zeros_like(span), where=span > 0)
-    total = np.where(
-        u < mode_at,
-        low + np.sqrt(u * span * (likely - low)),
-        high - np.sqrt((1 - u) * span * (high - likely)),
-    )
-    if len(evidence.ratios):
-        ratios = np.asarray(evidence.ratios, dtype=float)
-        total = total * ratios[rng.integers(0, len(ratios), (samples, len(jobs)))]
-    remaining = np.maximum(total - logged, 0.0) * weight
-    return np.rint(remaining * 1000).astype(np.int64) * hour_units
+
+class Effort:
+    """Chooses plain Python or numpy for each Monte-Carlo run of one command."""
+
+    def __init__(self, python_draws: int = PYTHON_DRAWS, reuse_numpy: bool = True) -> None:
+        self.python_left = python_draws
+        self.reuse_numpy = reuse_numpy
+
+    def use_numpy(self, draws: int) -> bool:
+        if self.reuse_numpy and "numpy" in sys.modules:
+            return True  # already paid for
+        if draws <= self.python_left:
+            self.python_left -= draws
+            return False
+        return True
 
 
 class QueuePlan:
@@ -162,28 +151,20 @@ class QueuePlan:
         evidence: Evidence,
         settings: Settings,
         calendar: WorkCalendar | None = None,
+        effort: Effort | None = None,
     ) -> None:
         self.pm = pm
+        self.effort = effort or Effort()
         self.today = today
         self.cal = calendar or WorkCalendar(pm, today)
         self.jobs = in_order(jobs)
         self.evidence = evidence
         self.settings = settings
+        # Each job's samples, drawn once per queue (a list or a numpy column).
         self._samples: dict[tuple[int, int | None], Any] = {}
 
     def forget_samples(self) -> None:
         self._samples.clear()
-
-    def _rng(self, job: Job | None = None) -> Any:
-        import zlib
-
-        import numpy as np
-
-        key = [self.settings.seed & 0xFFFFFFFF, zlib.crc32(self.pm.name.encode())]
-        if job is not None:
-            order = job.order if job.order is not None else job.deal_id
-            key += [job.deal_id & 0xFFFFFFFF, order & 0xFFFFFFFFFFFF, 1]
-        return np.random.default_rng(key)
 
     def _first_allowed(self, job: Job) -> int:
         return self.cal.index_from(max(job.start or self.today, self.today))
@@ -209,37 +190,24 @@ class QueuePlan:
         return self._simulate(jobs, plain)
 
     def _simulate(self, jobs: Sequence[Job], plain: list[Slot]) -> list[Slot]:
-        import numpy as np
-
-        from pmsync.core.schedule import schedule_samples
-
         n, cal = self.settings.samples, self.cal
-        if not self._samples and self.jobs:
-            # The recorded queue draws as one block from the PM's stream: its samples stay
-            # the same whatever other work a question adds (common random numbers).
-            block = _draw(self.jobs, self.evidence, n, self._rng(), cal.hour_units)
-            for k, j in enumerate(self.jobs):
-                self._samples[(j.deal_id, j.order)] = block[:, k]
-        columns = []
-        for j in jobs:
-            key = (j.deal_id, j.order)
-            if key not in self._samples:
-                self._samples[key] = _draw([j], self.evidence, n, self._rng(j), cal.hour_units)[
-                    :, 0
-                ]
-            columns.append(self._samples[key])
-        last = schedule_samples(
-            cal.day_units, [self._first_allowed(j) for j in jobs], np.stack(columns, axis=1)
-        )
-        # Nearest-rank percentiles for every job at once; a sample with nothing left to do
-        # counts as done today.
-        ordered = np.sort(last, axis=0)
-        p50s = np.maximum(ordered[-(-n // 2) - 1], 0).tolist()
-        p80s = np.maximum(ordered[-(-n * 4 // 5) - 1], 0).tolist()
-        worked = (ordered[-1] >= 0).tolist()
-        promised = [j.promised for j in jobs]
-        limits = np.array([cal.count_through(p) if p else 0 for p in promised], dtype=np.int64)
-        on_time = (np.count_nonzero(last < limits, axis=0) / n).tolist()
+        numpy = self.effort.use_numpy(len(jobs) * n)
+        new = [j for j in jobs if (j.deal_id, j.order) not in self._samples]
+        if new:
+            keys = [job_key(self.settings.seed, self.pm.name, j) for j in new]
+            ratios = self.evidence.ratios
+            if numpy:
+                block = draw_array(new, keys, ratios, n, cal.hour_units)
+                drawn: Sequence[Any] = [block[:, k] for k in range(len(new))]
+            else:
+                drawn = draw_lists(new, keys, ratios, n, cal.hour_units)
+            for j, column in zip(new, drawn, strict=True):
+                self._samples[(j.deal_id, j.order)] = column
+        columns = [self._samples[(j.deal_id, j.order)] for j in jobs]
+        releases = [self._first_allowed(j) for j in jobs]
+        limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
+        summary = _summary_array if numpy else _summary_lists
+        p50s, p80s, worked, on_time = summary(cal.day_units, releases, columns, limits, n)
         out = []
         for k, slot in enumerate(plain):
             if not worked[k]:
@@ -251,10 +219,48 @@ class QueuePlan:
                     slot.finish,
                     cal.day(p50s[k]),
                     cal.day(p80s[k]),
-                    on_time[k] if promised[k] is not None else None,
+                    on_time[k] if jobs[k].promised is not None else None,
                 )
             )
         return out
+
+
+# Each gives, per job: P50 and P80 finish (nearest rank; a sample with nothing left to do
+# counts as done today), whether any sample has work, and the share of samples that finish
+# before the promise's limit (working days counted through the promised date).
+_Summary = tuple[list[int], list[int], list[bool], list[float]]
+
+
+def _summary_lists(
+    day_units: int, releases: list[int], columns: list[Any], limits: list[int], n: int
+) -> _Summary:
+    lasts = schedule_sample_lists(day_units, releases, as_lists(columns))
+    p50s, p80s, worked, on_time = [], [], [], []
+    for last, limit in zip(lasts, limits, strict=True):
+        ordered = sorted(last)
+        p50s.append(max(ordered[-(-n // 2) - 1], 0))
+        p80s.append(max(ordered[-(-n * 4 // 5) - 1], 0))
+        worked.append(ordered[-1] >= 0)
+        on_time.append(sum(1 for x in last if x < limit) / n)
+    return p50s, p80s, worked, on_time
+
+
+def _summary_array(
+    day_units: int, releases: list[int], columns: list[Any], limits: list[int], n: int
+) -> _Summary:
+    import numpy as np
+
+    from pmsync.core.schedule import schedule_samples
+
+    units = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)
+    last = schedule_samples(day_units, releases, units)
+    ordered = np.sort(last, axis=0)
+    return (
+        np.maximum(ordered[-(-n // 2) - 1], 0).tolist(),
+        np.maximum(ordered[-(-n * 4 // 5) - 1], 0).tolist(),
+        (ordered[-1] >= 0).tolist(),
+        (np.count_nonzero(last < np.array(limits, dtype=np.int64), axis=0) / n).tolist(),
+    )
 
 
 # -- verdicts ------------------------------------------------------------------------
@@ -393,8 +399,10 @@ class Forecaster:
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
+        effort: Effort | None = None,
     ) -> None:
         self.pms = {p.name: p for p in pms}
+        self.effort = effort or Effort()
         self.today = today
         self.settings = settings
         self.history = History(delivered)
@@ -421,6 +429,7 @@ class Forecaster:
             self.history.evidence_for(pm),
             self.settings,
             self.calendar(pm),
+            self.effort,
         )
 
     def queue(self, pm: str) -> QueuePlan:

@@ -99,6 +99,39 @@ def schedule_units(day_units: int, jobs: Sequence[tuple[int, int]]) -> list[tupl
     return out
 
 
+def schedule_sample_lists(
+    day_units: int, releases: Sequence[int], columns: Sequence[Sequence[int]]
+) -> list[list[int]]:
+    """`schedule_samples` in plain Python, one sample at a time, for small queues: per job
+    (`columns[j][s]` is job j's effort in sample s), its last working day in each sample.
+
+    While every job may start by the end of the work before it, the used capacity is one
+    prefix of the timeline and each job simply follows on; a sample where a later start
+    leaves a gap is scheduled in full."""
+    samples = len(columns[0]) if columns else 0
+    out = [[-1] * samples for _ in columns]
+    starts = [r * day_units for r in releases]
+    jobs = list(zip(starts, columns, out, strict=True))
+    for s in range(samples):
+        fill = 0
+        for start, column, last in jobs:
+            need = column[s]
+            if need <= 0:
+                continue
+            if start > fill:
+                break
+            fill += need
+            last[s] = (fill - 1) // day_units
+        else:
+            continue
+        slots = schedule_units(
+            day_units, [(r, c[s]) for r, c in zip(releases, columns, strict=True)]
+        )
+        for last, slot in zip(out, slots, strict=True):
+            last[s] = -1 if slot is None else slot[1]
+    return out
+
+
 def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray) -> np.ndarray:
     """The same schedule for many samples at once: `units` is a (samples x jobs) int64
     array of efforts, `releases` the first allowed day of each job, in queue order.

@@ -1,0 +1,120 @@
+"""Monte-Carlo effort draws that come out the same one by one in Python or all at once in numpy.
+
+Importing numpy costs more than a small team's whole forecast, so a small question is
+answered in plain Python and a big one with numpy, and both must give the same dates. The
+random numbers are therefore counter-based: draw `i` of a job is a hash (SplitMix64) of the
+job's key plus `i`, computed with the same 64-bit integer steps on both sides, and the float
+arithmetic after it is done in the same order, so every sample is bit for bit the same.
+
+A job's key depends only on the seed, its PM and the deal, so adding work to a queue never
+changes the draws of the deals already in it (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pmsync.core.schedule import Job
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_UNIT = 2.0**-53
+
+
+def mix(z: int) -> int:
+    """SplitMix64: the 64-bit hash of the counter `z`."""
+    z = (z + _GOLDEN) & MASK
+    z = ((z ^ (z >> 30)) * _M1) & MASK
+    z = ((z ^ (z >> 27)) * _M2) & MASK
+    return z ^ (z >> 31)
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    """`mix` on a uint64 array: numpy's unsigned arithmetic wraps just as `& MASK` does."""
+    import numpy as np
+
+    z = z + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def job_key(seed: int, pm: str, job: Job) -> int:
+    order = job.order if job.order is not None else job.deal_id
+    key = 0
+    for part in (seed, zlib.crc32(pm.encode()), job.deal_id, order):
+        key = mix(key ^ (part & MASK))
+    return key
+
+
+def _shape(job: Job) -> tuple[float, float, float, float, float, float]:
+    """low, likely, high, where the mode sits (0..1), hours logged and weight."""
+    likely = job.likely if job.likely is not None else job.hours / job.weight + job.logged
+    # low <= likely <= high, so neither root below is ever of a negative number.
+    low = min(job.low, likely) if job.low is not None else likely
+    high = max(job.high, likely) if job.high is not None else likely
+    span = high - low
+    mode_at = (likely - low) / span if span > 0 else 0.0
+    return low, likely, high, mode_at, job.logged, job.weight
+
+
+def draw_lists(
+    jobs: Sequence[Job], keys: Sequence[int], ratios: Sequence[float], samples: int, units: int
+) -> list[list[int]]:
+    """Per job, its remaining effort in each sample, in calendar units (`units` per
+    thousandth of an hour): a triangular draw on low/likely/high times an overrun ratio."""
+    out = []
+    n_ratios, sqrt, hash_ = len(ratios), math.sqrt, mix
+    for job, key in zip(jobs, keys, strict=True):
+        low, likely, high, mode_at, logged, weight = _shape(job)
+        span = high - low
+        column = []
+        for i in range(0, 2 * samples, 2):
+            u = (hash_((key + i) & MASK) >> 11) * _UNIT
+            if u < mode_at:
+                total = low + sqrt(u * span * (likely - low))
+            else:
+                total = high - sqrt((1 - u) * span * (high - likely))
+            if n_ratios:
+                total = total * ratios[hash_((key + i + 1) & MASK) % n_ratios]
+            column.append(round(max(total - logged, 0.0) * weight * 1000) * units)
+        out.append(column)
+    return out
+
+
+def draw_array(
+    jobs: Sequence[Job], keys: Sequence[int], ratios: Sequence[float], samples: int, units: int
+) -> np.ndarray:
+    """`draw_lists` for many jobs at once, as a (samples x jobs) int64 array."""
+    import numpy as np
+
+    low, likely, high, mode_at, logged, weight = (
+        np.array(v, dtype=float) for v in zip(*map(_shape, jobs), strict=True)
+    )
+    counters = np.arange(0, 2 * samples, 2, dtype=np.uint64)[:, None]
+    base = np.array(keys, dtype=np.uint64)[None, :]
+    u = (_mix_array(base + counters) >> np.uint64(11)).astype(float) * _UNIT
+    span = high - low
+    total = np.where(
+        u < mode_at,
+        low + np.sqrt(u * span * (likely - low)),
+        high - np.sqrt((1 - u) * span * (high - likely)),
+    )
+    if len(ratios):
+        table = np.asarray(ratios, dtype=float)
+        picks = _mix_array(base + counters + np.uint64(1)) % np.uint64(len(table))
+        total = total * table[picks.astype(np.intp)]
+    remaining = np.maximum(total - logged, 0.0) * weight
+    return np.rint(remaining * 1000).astype(np.int64) * units
+
+
+def as_lists(columns: Sequence[Any]) -> list[list[int]]:
+    return [c if isinstance(c, list) else c.tolist() for c in columns]

@@ -1,0 +1,116 @@
+"""The Monte-Carlo's two engines, plain Python and numpy, draw and schedule the same samples."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pmsync.core.draws import draw_array, draw_lists, job_key, mix
+from pmsync.core.forecast import Candidate, Effort, Forecaster
+from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
+from pmsync.core.schedule import Job
+
+MON = date(2027, 1, 4)
+
+
+def test_mix_is_splitmix64() -> None:
+    # The first outputs of SplitMix64 seeded with 0 (the reference implementation's).
+    assert mix(0) == 0xE220A8397B1DCDAF
+    assert mix(0x9E3779B97F4A7C15) == 0x6E789E6AA1B965F4
+
+
+hours = st.floats(0.5, 500, allow_nan=False)
+
+
+@st.composite
+def jobs(draw):
+    likely = draw(hours)
+    low = draw(st.one_of(st.none(), st.floats(0.1, 1).map(lambda f: likely * f)))
+    high = draw(st.one_of(st.none(), st.floats(1, 4).map(lambda f: likely * f)))
+    logged = draw(st.one_of(st.just(0.0), st.floats(0, 1).map(lambda f: likely * f)))
+    weight = draw(st.sampled_from([1.0, 0.25, 0.5]))
+    return Job(
+        deal_id=draw(st.integers(-1, 10**6)),
+        hours=max(0.0, likely - logged) * weight,
+        promised=None,
+        order=draw(st.one_of(st.none(), st.integers(0, 1 << 60))),
+        low=low,
+        likely=likely,
+        high=high,
+        logged=logged,
+        weight=weight,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(jobs(), min_size=1, max_size=6),
+    st.lists(st.floats(0.3, 4), max_size=9),
+    st.integers(1, 60),
+    st.integers(0, 2**63),
+    st.sampled_from([5, 4, 3]),
+)
+def test_python_and_numpy_draw_the_same_numbers(queue, ratios, samples, seed, units) -> None:
+    keys = [job_key(seed, "Ann", j) for j in queue]
+    lists = draw_lists(queue, keys, ratios, samples, units)
+    array = draw_array(queue, keys, ratios, samples, units)
+    assert array.T.tolist() == lists
+    # A job's draws are its own: drawn alone they are the same as in a block.
+    assert draw_lists(queue[-1:], keys[-1:], ratios, samples, units) == lists[-1:]
+
+
+def _team(n_deals: int) -> tuple[list[PM], list[Deal], list[Actual]]:
+    pms = [PM("Ann", 40), PM("Ben", 30, workdays=(0, 1, 2, 3)), PM("Cy", 20)]
+    deals = []
+    for i in range(1, n_deals + 1):
+        est = Estimate(i, 10 + 7 * (i % 9), low=5 + i % 5 if i % 3 else None, high=None)
+        if i % 4 == 0:
+            est = Estimate(i, est.hours, low=est.low, high=est.hours * 2)
+        deals.append(
+            Deal(
+                id=i,
+                title=f"deal {i}",
+                client="C",
+                stage="active" if i % 2 else "signed",
+                pm=pms[i % 3].name,
+                promised=MON + timedelta(days=5 + 3 * i) if i % 5 else None,
+                start=MON + timedelta(days=i % 4) if i % 6 == 0 else None,
+                estimate=est,
+                logged_hours=float(i % 3),
+            )
+        )
+    history = [
+        Actual(100 + i, "old", "x", pms[i % 3].name, date(2026, 6, 1), 10, 8 + i % 7)
+        for i in range(12)
+    ]
+    return pms, deals, history
+
+
+def test_a_forecast_is_the_same_from_either_engine() -> None:
+    pms, deals, history = _team(14)
+    python = Effort(python_draws=10**9, reuse_numpy=False)
+    numpy = Effort(python_draws=0)
+
+    def engine(effort: Effort) -> Forecaster:
+        return Forecaster(pms, deals, history, MON, Settings(samples=200), effort=effort)
+
+    assert engine(python).portfolio() == engine(numpy).portfolio()
+    for cand in (
+        Candidate(80, promised=MON + timedelta(days=21)),
+        Candidate(35, low=20, high=90),
+        Candidate(50, start=MON + timedelta(days=9), promised=MON + timedelta(days=40)),
+    ):
+        assert engine(python).check(cand) == engine(numpy).check(cand)
+    assert python.python_left < 10**9 and numpy.python_left == 0
+
+
+def test_a_small_question_stays_in_python_and_a_big_one_moves_to_numpy() -> None:
+    effort = Effort(python_draws=1000, reuse_numpy=False)
+    assert not effort.use_numpy(600)
+    assert effort.use_numpy(600)  # 400 left: not enough
+    assert not effort.use_numpy(400)
+    import numpy  # noqa: F401  (once loaded, numpy is used for everything)
+
+    assert Effort(python_draws=10**9).use_numpy(1)
