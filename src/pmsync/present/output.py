@@ -98,15 +98,22 @@ def _padded(texts: list[str], width: int, right: bool) -> list[str]:
     ]
 
 
+# Up to this many rows a table's text is kept between measuring and writing it; past it,
+# cells are formatted twice rather than held (a hundred thousand rows would take ~100 MB).
+KEEP_TEXT_ROWS = 20_000
+
+
 def _print_plain_table(
     rows: Sequence[Any], columns: Sequence[Column], title: str | None, numeric: Sequence[str]
 ) -> None:
     """Aligned columns, one record per line, no colour: what grep, cut and less expect.
-
-    Widths first, one column at a time, then the lines a block of rows at a time: a hundred
-    thousand rows never sit in memory as text."""
+    Widths first, one column at a time, then the lines a block of rows at a time."""
     names = [name for name, _ in columns]
-    widths = [max(len(name), _widest(_texts(rows, get))) for name, get in columns]
+    kept = [_texts(rows, get) for _, get in columns] if len(rows) <= KEEP_TEXT_ROWS else None
+    widths = [
+        max(len(name), _widest(kept[i] if kept else _texts(rows, get)))
+        for i, (name, get) in enumerate(columns)
+    ]
     right = [name in numeric for name in names]
 
     def lines(block: list[list[str]]) -> str:
@@ -118,8 +125,11 @@ def _print_plain_table(
         write(title + "\n")
     write(lines([[name] for name in names]) + "-+-".join("-" * w for w in widths) + "\n")
     for start in range(0, len(rows), 5000):
-        block = rows[start : start + 5000]
-        write(lines([_texts(block, get) for _, get in columns]))
+        end = start + 5000
+        if kept:
+            write(lines([texts[start:end] for texts in kept]))
+        else:
+            write(lines([_texts(rows[start:end], get) for _, get in columns]))
 
 
 def print_table(
