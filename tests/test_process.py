@@ -71,9 +71,14 @@ def test_the_quick_top_level_help_is_what_typer_prints(tmp_path: Path) -> None:
     assert full.stdout == ROOT_HELP, "update ROOT_HELP in pmsync/cli/commands.py to:\n" + (
         full.stdout
     )
-    for args in ((), ("-h",), ("--help",)):
+    for args in ((), ("-h",), ("--help",), ("--db", "y.db", "--today=2027-01-04", "-h")):
         quick = pmsync(*args, db=tmp_path / "x.db", env={"COLUMNS": "100"})
         assert (quick.returncode, quick.stdout, quick.stderr) == (0, ROOT_HELP, "")
+    from pmsync.cli.entry import _asks_for_top_level_help as asks
+
+    assert asks([]) and asks(["--today", "+1d", "--help"]) and asks(["--db=a", "-h"])
+    assert not asks(["--db", "a"]) and not asks(["deal", "--help"]) and not asks(["--db"])
+    assert not asks(["--help", "deal"]) and not asks(["--json", "--help"])
     narrow = pmsync("--help", db=tmp_path / "x.db", env={"COLUMNS": "60"})
     assert narrow.returncode == 0 and narrow.stdout != ROOT_HELP
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 60

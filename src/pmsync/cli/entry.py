@@ -2,9 +2,20 @@
 
 import sys
 
+# The root's own options, which may stand before `--help`; each takes a value.
+_GLOBAL_OPTIONS = ("--db", "--today")
+
+
+def _asks_for_top_level_help(args: list[str]) -> bool:
+    """`pmsync`, `pmsync --help`, `pmsync --db x.db --today 2027-01-04 -h`..."""
+    rest = list(args)
+    while rest and rest[0].split("=", 1)[0] in _GLOBAL_OPTIONS:
+        rest = rest[1:] if "=" in rest[0] else rest[2:]
+    return rest in (["-h"], ["--help"]) or not args
+
 
 def main() -> None:
-    if sys.argv[1:] in ([], ["-h"], ["--help"]):
+    if _asks_for_top_level_help(sys.argv[1:]):
         import shutil
 
         from pmsync.cli.commands import ROOT_HELP, ROOT_HELP_MIN_COLUMNS

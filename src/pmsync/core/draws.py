@@ -78,8 +78,9 @@ def draw_lists(
         span = high - low
         column = []
         for i in range(0, 2 * samples, 2):
-            u = (hash_((key + i) & MASK) >> 11) * _UNIT
-            if u < mode_at:
+            if not span:
+                total = high  # what the formula below gives whatever u is
+            elif (u := (hash_((key + i) & MASK) >> 11) * _UNIT) < mode_at:
                 total = low + sqrt(u * span * (likely - low))
             else:
                 total = high - sqrt((1 - u) * span * (high - likely))

@@ -15,7 +15,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from statistics import median
 from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
@@ -49,6 +48,8 @@ class Evidence:
 
     @property
     def median_ratio(self) -> float | None:
+        from statistics import median  # not at import: it loads decimal and fractions
+
         return median(self.ratios) if len(self.ratios) else None
 
 
@@ -102,6 +103,8 @@ class History:
                 f"no delivered deals of kind '{kind}' to learn from (kinds with history: "
                 f"{known}); give the effort with --hours"
             )
+        from statistics import median
+
         return median(actuals), len(actuals)
 
 
@@ -121,7 +124,7 @@ class Slot:
 
 # Up to this many (sample x job) draws in one command, plain Python answers before numpy
 # would have finished importing; past it numpy takes over (the dates are the same).
-PYTHON_DRAWS = 30_000
+PYTHON_DRAWS = 50_000
 
 
 class Effort:

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -104,31 +105,26 @@ def schedule_sample_lists(
 ) -> list[list[int]]:
     """`schedule_samples` in plain Python, one sample at a time, for small queues: per job
     (`columns[j][s]` is job j's effort in sample s), its last working day in each sample.
-
-    While every job may start by the end of the work before it, the used capacity is one
-    prefix of the timeline and each job simply follows on; a sample where a later start
-    leaves a gap is scheduled in full."""
+    The same segments as there, with one used-capacity counter per segment."""
     samples = len(columns[0]) if columns else 0
     out = [[-1] * samples for _ in columns]
-    starts = [r * day_units for r in releases]
-    jobs = list(zip(starts, columns, out, strict=True))
+    cuts = sorted(set(releases))
+    bounds = [c * day_units for c in cuts] + [_OPEN_END]
+    caps = [b - a for a, b in pairwise(bounds)]
+    first_seg = {c: i for i, c in enumerate(cuts)}
+    jobs = [(first_seg[r], c, last) for r, c, last in zip(releases, columns, out, strict=True)]
     for s in range(samples):
-        fill = 0
-        for start, column, last in jobs:
+        used = [0] * len(cuts)
+        for seg, column, last in jobs:
             need = column[s]
             if need <= 0:
                 continue
-            if start > fill:
-                break
-            fill += need
-            last[s] = (fill - 1) // day_units
-        else:
-            continue
-        slots = schedule_units(
-            day_units, [(r, c[s]) for r, c in zip(releases, columns, strict=True)]
-        )
-        for last, slot in zip(out, slots, strict=True):
-            last[s] = -1 if slot is None else slot[1]
+            while need > caps[seg] - used[seg]:
+                need -= caps[seg] - used[seg]
+                used[seg] = caps[seg]
+                seg += 1
+            used[seg] += need
+            last[s] = (bounds[seg] + used[seg] - 1) // day_units
     return out
 
 
