@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmsync.core.draws import draw_array, draw_lists, job_key, mix
+from pmsync.core.draws import draw_array, draw_lists, job_key, mix, queue_key
 from pmsync.core.forecast import Candidate, Effort, Forecaster
 from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
 from pmsync.core.schedule import Job
@@ -53,7 +53,7 @@ def jobs(draw):
     st.sampled_from([5, 4, 3]),
 )
 def test_python_and_numpy_draw_the_same_numbers(queue, ratios, samples, seed, units) -> None:
-    keys = [job_key(seed, "Ann", j) for j in queue]
+    keys = [job_key(queue_key(seed, "Ann"), j) for j in queue]
     lists = draw_lists(queue, keys, ratios, samples, units)
     array = draw_array(queue, keys, ratios, samples, units)
     assert array.T.tolist() == lists

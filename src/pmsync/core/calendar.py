@@ -15,6 +15,7 @@ import functools
 from array import array
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
+from itertools import compress, cycle, filterfalse
 
 from pmsync.core.models import PM, WEEKDAYS
 from pmsync.errors import BadInput
@@ -150,12 +151,12 @@ class WorkCalendar:
         for start, stop in self._off:
             if stop >= self._next and start < end:
                 off.update(range(start.toordinal(), stop.toordinal() + 1))
-        workdays = self._workdays
         first = self._next.toordinal()
-        # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday.
-        self._days.extend(
-            o for o in range(first, end.toordinal()) if (o - 1) % 7 in workdays and o not in off
-        )
+        # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday: the week's
+        # pattern, started on `first`'s weekday, picks the working days at C speed.
+        week = [(first - 1 + i) % 7 in self._workdays for i in range(7)]
+        days = compress(range(first, end.toordinal()), cycle(week))
+        self._days.extend(filterfalse(off.__contains__, days) if off else days)
         self._next = end
 
     def day(self, index: int) -> date:

@@ -47,12 +47,14 @@ def _mix_array(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def job_key(seed: int, pm: str, job: Job) -> int:
+def queue_key(seed: int, pm: str) -> int:
+    return mix(mix(seed & MASK) ^ zlib.crc32(pm.encode()))
+
+
+def job_key(queue: int, job: Job) -> int:
+    """The job's stream within its PM's queue (`queue_key`)."""
     order = job.order if job.order is not None else job.deal_id
-    key = 0
-    for part in (seed, zlib.crc32(pm.encode()), job.deal_id, order):
-        key = mix(key ^ (part & MASK))
-    return key
+    return mix(mix(queue ^ (job.deal_id & MASK)) ^ (order & MASK))
 
 
 def _shape(job: Job) -> tuple[float, float, float, float, float, float]:
@@ -102,13 +104,17 @@ def draw_array(
     )
     counters = np.arange(0, 2 * samples, 2, dtype=np.uint64)[:, None]
     base = np.array(keys, dtype=np.uint64)[None, :]
-    u = (_mix_array(base + counters) >> np.uint64(11)).astype(float) * _UNIT
-    span = high - low
-    total = np.where(
-        u < mode_at,
-        low + np.sqrt(u * span * (likely - low)),
-        high - np.sqrt((1 - u) * span * (high - likely)),
-    )
+    total = np.repeat(high[None, :], samples, axis=0)
+    ranged = np.flatnonzero(high - low)  # without a range the draw is `high` (= likely)
+    if len(ranged):
+        lo, lk, hi, mode = low[ranged], likely[ranged], high[ranged], mode_at[ranged]
+        u = (_mix_array(base[:, ranged] + counters) >> np.uint64(11)).astype(float) * _UNIT
+        span = hi - lo
+        total[:, ranged] = np.where(
+            u < mode,
+            lo + np.sqrt(u * span * (lk - lo)),
+            hi - np.sqrt((1 - u) * span * (hi - lk)),
+        )
     if len(ratios):
         table = np.asarray(ratios, dtype=float)
         picks = _mix_array(base + counters + np.uint64(1)) % np.uint64(len(table))

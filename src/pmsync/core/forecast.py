@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key
+from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key, queue_key
 from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings
 from pmsync.core.schedule import (
     NEW_DEAL_ORDER,
@@ -197,7 +197,8 @@ class QueuePlan:
         numpy = self.effort.use_numpy(len(jobs) * n)
         new = [j for j in jobs if (j.deal_id, j.order) not in self._samples]
         if new:
-            keys = [job_key(self.settings.seed, self.pm.name, j) for j in new]
+            queue = queue_key(self.settings.seed, self.pm.name)
+            keys = [job_key(queue, j) for j in new]
             ratios = self.evidence.ratios
             if numpy:
                 block = draw_array(new, keys, ratios, n, cal.hour_units)
