@@ -52,9 +52,7 @@ def test_plain_table_aligns_wide_characters_and_numbers(capsys) -> None:
     assert lines[4] == "line break   |     -"
 
 
-@pytest.mark.parametrize("keep", [100_000, 100])  # text kept, or formatted twice
-def test_a_long_table_is_written_in_blocks_with_one_width(capsys, monkeypatch, keep) -> None:
-    monkeypatch.setattr(output, "KEEP_TEXT_ROWS", keep)
+def test_a_long_table_is_written_in_blocks_with_one_width(capsys) -> None:
     rows = [(i, "x" * (i % 7)) for i in range(12_345)]
     output.print_table(rows, [("id", lambda r: r[0]), ("name", lambda r: r[1])], numeric=("id",))
     lines = capsys.readouterr().out.splitlines()

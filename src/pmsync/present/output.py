@@ -98,22 +98,24 @@ def _padded(texts: list[str], width: int, right: bool) -> list[str]:
     ]
 
 
-# Up to this many rows a table's text is kept between measuring and writing it; past it,
-# cells are formatted twice rather than held (a hundred thousand rows would take ~100 MB).
-KEEP_TEXT_ROWS = 20_000
-
-
 def _print_plain_table(
     rows: Sequence[Any], columns: Sequence[Column], title: str | None, numeric: Sequence[str]
 ) -> None:
     """Aligned columns, one record per line, no colour: what grep, cut and less expect.
-    Widths first, one column at a time, then the lines a block of rows at a time."""
+
+    Each cell is formatted once, a block of rows at a time, and kept as one string per
+    column and block until the widths are known: a hundred thousand rows are held as about
+    as much text as they print, not as a million small strings."""
     names = [name for name, _ in columns]
-    kept = [_texts(rows, get) for _, get in columns] if len(rows) <= KEEP_TEXT_ROWS else None
-    widths = [
-        max(len(name), _widest(kept[i] if kept else _texts(rows, get)))
-        for i, (name, get) in enumerate(columns)
-    ]
+    widths = [len(name) for name in names]
+    blocks = []
+    for start in range(0, len(rows), 5000):
+        joined = []
+        for i, (_, get) in enumerate(columns):
+            texts = _texts(rows[start : start + 5000], get)
+            widths[i] = max(widths[i], _widest(texts))
+            joined.append("\n".join(texts))  # cells hold no newline (see _texts)
+        blocks.append(joined)
     right = [name in numeric for name in names]
 
     def lines(block: list[list[str]]) -> str:
@@ -124,12 +126,8 @@ def _print_plain_table(
     if title:
         write(title + "\n")
     write(lines([[name] for name in names]) + "-+-".join("-" * w for w in widths) + "\n")
-    for start in range(0, len(rows), 5000):
-        end = start + 5000
-        if kept:
-            write(lines([texts[start:end] for texts in kept]))
-        else:
-            write(lines([_texts(rows[start:end], get) for _, get in columns]))
+    for joined in blocks:
+        write(lines([column.split("\n") for column in joined]))
 
 
 def print_table(
