@@ -172,27 +172,24 @@ class QueuePlan:
     def _first_allowed(self, job: Job) -> int:
         return self.cal.index_from(max(job.start or self.today, self.today))
 
-    def _run(self, jobs: Sequence[Job], hours: Sequence[float]) -> list[tuple[int, int] | None]:
-        cal = self.cal
-        return schedule_units(
-            cal.day_units,
-            [(self._first_allowed(j), cal.units(h)) for j, h in zip(jobs, hours, strict=True)],
-        )
-
     def plan(self, jobs: Sequence[Job] | None = None, simulate: bool = True) -> list[Slot]:
         """Slots for `jobs` (default: the queue), in queue order; `simulate=False` gives
         the plan on the estimates as given, without Monte-Carlo."""
         jobs = self.jobs if jobs is None else jobs
-        slots = self._run(jobs, [j.hours for j in jobs])
-        plain = [
-            Slot(None, None) if s is None else Slot(self.cal.day(s[0]), self.cal.day(s[1]))
-            for s in slots
+        cal = self.cal
+        releases = [self._first_allowed(j) for j in jobs]
+        units = [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
+        days = [
+            (None, None) if s is None else (cal.day(s[0]), cal.day(s[1]))
+            for s in schedule_units(cal.day_units, units)
         ]
         if not simulate or not (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
-            return plain
-        return self._simulate(jobs, plain)
+            return [Slot(start, finish) for start, finish in days]
+        return self._simulate(jobs, releases, days)
 
-    def _simulate(self, jobs: Sequence[Job], plain: list[Slot]) -> list[Slot]:
+    def _simulate(
+        self, jobs: Sequence[Job], releases: list[int], days: list[tuple[Any, Any]]
+    ) -> list[Slot]:
         n, cal = self.settings.samples, self.cal
         numpy = self.effort.use_numpy(len(jobs) * n)
         new = [j for j in jobs if (j.deal_id, j.order) not in self._samples]
@@ -208,25 +205,21 @@ class QueuePlan:
             for j, column in zip(new, drawn, strict=True):
                 self._samples[(j.deal_id, j.order)] = column
         columns = [self._samples[(j.deal_id, j.order)] for j in jobs]
-        releases = [self._first_allowed(j) for j in jobs]
         limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
         summary = _summary_array if numpy else _summary_lists
         p50s, p80s, worked, on_time = summary(cal.day_units, releases, columns, limits, n)
-        out = []
-        for k, slot in enumerate(plain):
-            if not worked[k]:
-                out.append(slot)
-                continue
-            out.append(
-                Slot(
-                    slot.start,
-                    slot.finish,
-                    cal.day(p50s[k]),
-                    cal.day(p80s[k]),
-                    on_time[k] if jobs[k].promised is not None else None,
-                )
+        return [
+            Slot(
+                start,
+                finish,
+                cal.day(p50s[k]),
+                cal.day(p80s[k]),
+                on_time[k] if jobs[k].promised is not None else None,
             )
-        return out
+            if worked[k]
+            else Slot(start, finish)
+            for k, (start, finish) in enumerate(days)
+        ]
 
 
 # Each gives, per job: P50 and P80 finish (nearest rank; a sample with nothing left to do
