@@ -5,7 +5,9 @@
 
 Portfolios are generated with a fixed seed (100 PMs per 10,000 open deals, two delivered
 deals of history per open one) and kept in bench/out/ between runs. Each command runs as
-its own process; the table gives wall-clock seconds and the peak resident memory.
+its own process, every command once per round (this machine's speed drifts from minute to
+minute, so each command sees every phase); the table gives wall-clock seconds and the peak
+resident memory.
 """
 
 from __future__ import annotations
@@ -80,27 +82,35 @@ def run_once(args: list[str], setup: Path | None = None) -> tuple[float, float, 
     return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def measure(
-    label: str, args: list[str], db: Path | None, runs: int, fresh_copy: bool = False
-) -> dict:
-    times, peaks = [], []
-    for _ in range(runs):
-        target = db
-        if fresh_copy and db is not None:
+class Case:
+    """One command to time: its label, arguments and database."""
+
+    def __init__(
+        self, label: str, args: list[str], db: Path | None, fresh_copy: bool = False
+    ) -> None:
+        self.label, self.args, self.db, self.fresh_copy = label, args, db, fresh_copy
+        self.times: list[float] = []
+        self.peaks: list[float] = []
+
+    def run(self) -> None:
+        target = self.db
+        if self.fresh_copy and self.db is not None:
             target = OUT / "scratch.db"
-            shutil.copy(db, target)
-        elapsed, peak, code = run_once(args, target)
+            shutil.copy(self.db, target)
+        elapsed, peak, code = run_once(self.args, target)
         if code not in (0, 3, 4):
-            raise SystemExit(f"{label}: pmsync exited {code}")
-        times.append(elapsed)
-        peaks.append(peak)
-    return {
-        "label": label,
-        "median": statistics.median(times),
-        "min": min(times),
-        "max": max(times),
-        "peak_mb": max(peaks),
-    }
+            raise SystemExit(f"{self.label}: pmsync exited {code}")
+        self.times.append(elapsed)
+        self.peaks.append(peak)
+
+    def row(self) -> dict:
+        return {
+            "label": self.label,
+            "median": statistics.median(self.times),
+            "min": min(self.times),
+            "max": max(self.times),
+            "peak_mb": max(self.peaks),
+        }
 
 
 def crm_export(rows: int, seed: int = 1) -> Path:
@@ -124,26 +134,22 @@ def crm_export(rows: int, seed: int = 1) -> Path:
     return path
 
 
-def measure_import(rows: int, runs: int) -> dict:
+class ImportCase(Case):
     """Import into an empty database each run (the worst case: every row is new)."""
-    csv_path = crm_export(rows)
-    times, peaks = [], []
-    for _ in range(runs):
+
+    def __init__(self, rows: int) -> None:
+        self.csv = crm_export(rows)
+        super().__init__(f"import deals ({rows:,} HubSpot rows)", ["import", "deals"], None)
+
+    def run(self) -> None:
         target = OUT / "import.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
-        elapsed, peak, code = run_once(["import", "deals", str(csv_path)], target)
+        elapsed, peak, code = run_once([*self.args, str(self.csv)], target)
         if code != 0:
             raise SystemExit(f"import exited {code}")
-        times.append(elapsed)
-        peaks.append(peak)
-    return {
-        "label": f"import deals ({rows:,} HubSpot rows)",
-        "median": statistics.median(times),
-        "min": min(times),
-        "max": max(times),
-        "peak_mb": max(peaks),
-    }
+        self.times.append(elapsed)
+        self.peaks.append(peak)
 
 
 def main() -> None:
@@ -154,30 +160,25 @@ def main() -> None:
     opts = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what users run: cached bytecode
     sizes = [int(s) for s in opts.sizes.split(",") if s]
-    rows = []
     demo = demo_team()
     small = OUT / "small.db"
     if not small.exists():
         shutil.copy(demo, small)
-    rows.append(measure("pmsync --help", ["--help"], None, opts.runs))
-    rows.append(measure("deal list (demo team)", ["deal", "list"], small, opts.runs))
-    rows.append(
-        measure(
+    cases = [
+        Case("pmsync --help", ["--help"], None),
+        Case("deal list (demo team)", ["deal", "list"], small),
+        Case(
             "deal add (demo team)",
             ["deal", "add", "Bench", "--client", "B", "--hours", "10"],
             small,
-            opts.runs,
             fresh_copy=True,
-        )
-    )
-    rows.append(
-        measure(
+        ),
+        Case(
             "check-date --hours 80 --by +3w (demo team)",
             ["check-date", "--hours", "80", "--by", "+3w"],
             demo,
-            opts.runs,
-        )
-    )
+        ),
+    ]
     for n in sizes:
         db = portfolio(n)
         for label, args in (
@@ -185,8 +186,14 @@ def main() -> None:
             ("deal list", ["deal", "list"]),
             ("weekly-report", ["weekly-report"]),
         ):
-            rows.append(measure(f"{label} ({n:,} open)", args, db, opts.runs))
-    rows.append(measure_import(opts.import_rows, opts.runs))
+            cases.append(Case(f"{label} ({n:,} open)", args, db))
+    cases.append(ImportCase(opts.import_rows))
+    # Round-robin: this machine's speed drifts from minute to minute, so every command gets
+    # a run in every phase instead of one command meeting a slow minute for all its runs.
+    for _ in range(opts.runs):
+        for case in cases:
+            case.run()
+    rows = [case.row() for case in cases]
     width = max(len(r["label"]) for r in rows)
     print(f"{'command':<{width}} | median s |  min s |  max s | peak MB")
     print(f"{'-' * width}-+----------+--------+--------+--------")
