@@ -120,7 +120,6 @@ class WorkCalendar:
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
         # Day ordinals (< 2**22) in a compact array: a thousand PMs' calendars stay small.
         self._days = array("i")
-        self._counts: dict[date, int] = {}
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
 
@@ -176,13 +175,6 @@ class WorkCalendar:
 
     def count_through(self, d: date) -> int:
         """How many working days lie in [first, d] (counted no further than the horizon)."""
-        # Remembered per date: verdicts, slack and limits ask about the same promises.
-        found = self._counts.get(d)
-        if found is None:
-            found = self._counts[d] = self._count_through(d)
-        return found
-
-    def _count_through(self, d: date) -> int:
         if d < self.first:
             return 0
         d = min(d, self._limit)
