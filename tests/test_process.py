@@ -12,16 +12,16 @@ import pytest
 from pmsync.cli.app import app
 
 
-def pmsync(*args: str, db: Path, env: dict[str, str] | None = None):
+def _run(argv: list[str], db: Path, env: dict[str, str] | None = None):
     full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     full_env.update({"PMSYNC_DB": str(db), "PMSYNC_TODAY": "2027-01-04", **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "pmsync", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
+        [sys.executable, *argv], capture_output=True, text=True, env=full_env, timeout=120
     )
+
+
+def pmsync(*args: str, db: Path, env: dict[str, str] | None = None):
+    return _run(["-m", "pmsync", *args], db, env)
 
 
 def _commands(group, path=()):
@@ -53,10 +53,7 @@ def test_help_runs_in_a_real_process(tmp_path: Path) -> None:
 
 
 def _python(code: str, *args: str, db: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PMSYNC_DB": str(db), "PMSYNC_TODAY": "2027-01-04", "COLUMNS": "100"}
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    return _run(["-c", code, *args], db, {"COLUMNS": "100"})
 
 
 def test_the_quick_top_level_help_is_what_typer_prints(tmp_path: Path) -> None:

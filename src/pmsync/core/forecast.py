@@ -25,6 +25,7 @@ from pmsync.core.schedule import (
     Job,
     in_order,
     schedule_sample_lists,
+    schedule_samples,
     schedule_units,
 )
 from pmsync.errors import BadInput
@@ -246,8 +247,6 @@ def _summary_array(
     day_units: int, releases: list[int], columns: list[Any], limits: list[int], n: int
 ) -> _Summary:
     import numpy as np
-
-    from pmsync.core.schedule import schedule_samples
 
     units = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)
     last = schedule_samples(day_units, releases, units)

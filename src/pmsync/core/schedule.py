@@ -143,7 +143,7 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
 
     samples, n_jobs = units.shape
     cuts = sorted(set(releases))
-    bounds = np.array([c * day_units for c in cuts] + [1 << 62], dtype=np.int64)
+    bounds = np.array([c * day_units for c in cuts] + [_OPEN_END], dtype=np.int64)
     seg_of = {c: i for i, c in enumerate(cuts)}
     caps = np.diff(bounds)
     used = np.zeros((samples, len(cuts)), dtype=np.int64)

@@ -59,6 +59,17 @@ LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d
 """
 
 
+# Delivered deals as history sees them: the estimate at signing, else the first one.
+_ACTUAL_SELECT = """
+SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
+FROM deals d
+LEFT JOIN pms p ON p.id = d.pm_id
+LEFT JOIN estimates s ON s.id = coalesce(
+    d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
+WHERE d.stage = 'delivered'
+"""
+
+
 class _Shared:
     """One object per distinct value across a load: a hundred thousand deals name the same
     few stages, PMs, clients and dates, and each row would otherwise hold its own copies."""
@@ -364,31 +375,20 @@ class Store:
     def delivered_history(self) -> Iterator[Actual]:
         """Every delivered deal as history: estimate at signing (else the first) and actual.
         Rows stream from the cursor, so the caller decides what to keep of them."""
-        sql = """
-            SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
-            FROM deals d
-            LEFT JOIN pms p ON p.id = d.pm_id
-            LEFT JOIN estimates s ON s.id = coalesce(
-                d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
-            WHERE d.stage = 'delivered' ORDER BY d.id
-        """
         same = _Shared()
-        for r in self.conn.execute(sql):
+        for r in self.conn.execute(_ACTUAL_SELECT + " ORDER BY d.id"):
             yield _actual(r, same)
 
     def deliveries(self, first: date, last: date, limit: int | None = None) -> list[Actual]:
         """Deals delivered from `first` to `last` with an estimate and actual hours, newest
         first: what the report lists as lessons."""
-        sql = """
-            SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
-            FROM deals d
-            LEFT JOIN pms p ON p.id = d.pm_id
-            JOIN estimates s ON s.id = coalesce(
-                d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
-            WHERE d.stage = 'delivered' AND d.delivered_on BETWEEN ? AND ?
-              AND d.actual_hours IS NOT NULL AND s.hours > 0
+        sql = (
+            _ACTUAL_SELECT
+            + """
+              AND d.delivered_on BETWEEN ? AND ? AND d.actual_hours IS NOT NULL AND s.hours > 0
             ORDER BY d.delivered_on DESC, d.id DESC LIMIT ?
         """
+        )
         rows = self.conn.execute(sql, (iso(first), iso(last), -1 if limit is None else limit))
         return [_actual(r) for r in rows]
 
