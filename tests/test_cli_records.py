@@ -39,15 +39,18 @@ def test_the_estimate_at_signing_is_kept_for_lessons(team: Cli) -> None:
     team("deal", "log", "3", "50")
     team("deal", "deliver", "3")
     # History uses the estimate in force at signing (30), not the first or the latest.
-    from pmsync.core.forecast import History
+    from datetime import date
+
     from pmsync.storage.store import Store
 
-    store = Store(team.db, __import__("datetime").date(2027, 1, 4))
+    store = Store(team.db, date(2027, 1, 4))
     with store.read():
-        (actual,) = store.delivered_history()
+        history = store.history()
+        (actual,) = store.deliveries(date(2027, 1, 1), date(2027, 1, 4))
     store.close()
     assert (actual.estimate_hours, actual.actual_hours) == (30, 50)
-    assert list(History([actual]).team) == [50 / 30]
+    assert list(history.team) == [50 / 30]
+    assert list(history.team_days) == [actual.delivered_on.toordinal()]
 
 
 def test_terms_add_list_ack_and_close(team: Cli) -> None:

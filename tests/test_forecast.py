@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmsync.core.forecast import (
     AT_RISK,
     REALISTIC,
     UNREALISTIC,
     Candidate,
+    Effort,
     Forecaster,
     History,
 )
-from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
+from pmsync.core.models import PM, Actual, Deal, Estimate, Settings, TimeOff
 from pmsync.errors import BadInput
 
 MON = date(2027, 1, 4)
@@ -224,3 +227,95 @@ def test_reference_class_uses_the_median_of_delivered_deals_of_that_kind() -> No
     assert h.reference_hours("audit") == (40, 3)
     with pytest.raises(BadInput, match="--hours"):
         h.reference_hours("migration")
+
+
+@st.composite
+def queues(draw):
+    """A PM with holidays and time off, open deals (some promised before today), history."""
+    off_start = MON + timedelta(days=draw(st.integers(0, 40)))
+    pm = PM(
+        "Ann",
+        draw(st.sampled_from([40, 30, 12.5])),
+        workdays=draw(st.sampled_from([(0, 1, 2, 3, 4), (0, 2, 4), (1, 2, 3, 4, 5)])),
+        holidays=draw(st.sampled_from([None, "US", "DE-BY"])),
+        timeoff=(TimeOff(off_start, off_start + timedelta(days=draw(st.integers(0, 15)))),),
+    )
+    deals = []
+    for i in range(1, draw(st.integers(1, 12)) + 1):
+        promised = draw(
+            st.one_of(st.none(), st.integers(-400, 200).map(lambda d: MON + timedelta(days=d)))
+        )
+        start = draw(
+            st.one_of(st.none(), st.integers(-5, 60).map(lambda d: MON + timedelta(days=d)))
+        )
+        hours = draw(st.floats(0, 300))
+        ranged = draw(st.booleans())
+        deals.append(deal(i, hours, promised, start=start, low=hours / 2 if ranged else None))
+    history = [
+        delivered(100 + i, 10, draw(st.floats(5, 30))) for i in range(draw(st.integers(0, 4)))
+    ]
+    return pm, deals, history
+
+
+@settings(max_examples=60, deadline=None)
+@given(queues(), st.integers(0, 5))
+def test_slack_and_suggestions_on_day_numbers_match_counting_on_dates(queue, buffer) -> None:
+    """The portfolio works on working-day numbers; the calendar's own date arithmetic must
+    give the same slack, safe slack and suggested date for every deal."""
+    from pmsync.core.calendar import WorkCalendar
+
+    pm, deals, history = queue
+    cal = WorkCalendar(pm, MON)
+    forecasts = Forecaster([pm], deals, history, MON, Settings(samples=40, at_risk_buffer=buffer))
+    for f in forecasts.portfolio().values():
+        if f.finish is None:
+            assert f.slack_days is None and f.suggested_date is None
+            continue
+        safe = f.p80 or f.finish
+        if f.promised is None:
+            assert f.slack_days is None and f.safe_slack_days is None
+        else:
+            assert f.slack_days == cal.working_days_between(f.finish, f.promised)
+            assert f.safe_slack_days == cal.working_days_between(safe, f.promised)
+        if f.p80 is not None:
+            assert f.suggested_date == max(f.p80, MON)
+        else:
+            assert f.suggested_date == cal.add_working_days(f.finish, buffer)
+
+
+def test_history_from_storage_rows_is_history_from_records() -> None:
+    records = [
+        Actual(1, "a", "audit", "Ann", date(2026, 5, 1), 10, 20),
+        Actual(2, "b", None, None, None, 10, 5),
+        Actual(3, "c", "audit", "Ben", date(2026, 6, 1), 0, 7),  # no estimate: no ratio
+        Actual(4, "d", "audit", "Ann", date(2026, 7, 1), 10, None),  # no actual: nothing
+    ]
+    rows = [
+        (
+            a.pm,
+            a.kind,
+            a.delivered_on.toordinal() if a.delivered_on else 0,
+            10 * (a.deal_id != 3),
+            a.actual_hours,
+        )
+        for a in records
+    ]
+    a, b = History(records), History.from_rows(rows)
+    assert (
+        (list(a.team), list(a.team_days))
+        == (list(b.team), list(b.team_days))
+        == (
+            [2.0, 0.5],
+            [date(2026, 5, 1).toordinal(), 0],
+        )
+    )
+    assert {k: list(v) for k, v in a.by_pm.items()} == {k: list(v) for k, v in b.by_pm.items()}
+    assert {k: list(v) for k, v in b.actuals_by_kind.items()} == {"audit": [20.0, 7.0]}
+
+
+def test_a_big_command_goes_to_numpy_from_the_first_queue() -> None:
+    effort = Effort(python_draws=1000, reuse_numpy=False)
+    effort.expect(800)
+    assert not effort.use_numpy(600)  # it all fits: Python keeps its budget
+    effort.expect(5000)
+    assert effort.use_numpy(10)  # it will not: no queue starts in Python only to switch

@@ -182,15 +182,17 @@ def test_all_samples_at_once_match_the_scalar_scheduler(day_units: int, jobs) ->
     from pmsync.core.schedule import schedule_samples
 
     releases = [r for r, _ in jobs]
-    units = np.array([[u[s] for _, u in jobs] for s in range(4)], dtype=np.int64)
+    units = np.array([u[:4] for _, u in jobs], dtype=np.int64)
     got = schedule_samples(day_units, releases, units)
     for s in range(4):
         expected = [
             -1 if r is None else r[1]
-            for r in schedule_units(day_units, list(zip(releases, units[s].tolist(), strict=True)))
+            for r in schedule_units(
+                day_units, list(zip(releases, units[:, s].tolist(), strict=True))
+            )
         ]
-        assert got[s].tolist() == expected
+        assert got[:, s].tolist() == expected
     from pmsync.core.schedule import schedule_sample_lists
 
-    by_job = schedule_sample_lists(day_units, releases, units.T.tolist())
-    assert by_job == got.T.tolist()
+    by_job = schedule_sample_lists(day_units, releases, units.tolist())
+    assert by_job == got.tolist()

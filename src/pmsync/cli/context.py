@@ -101,7 +101,7 @@ def forecaster(
     return Forecaster(
         pms=store.pms(),
         deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),
-        delivered=store.delivered_history(),
+        delivered=store.history(),
         today=store.today,
         settings=store.settings(),
         include_pipeline=include_pipeline,

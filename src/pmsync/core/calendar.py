@@ -120,6 +120,8 @@ class WorkCalendar:
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
         # Day ordinals (< 2**22) in a compact array: a thousand PMs' calendars stay small.
         self._days = array("i")
+        # The same days as dates (one shared object per day), for the forecasts' lookups.
+        self._dates: list[date] = []
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
 
@@ -156,13 +158,18 @@ class WorkCalendar:
         # pattern, started on `first`'s weekday, picks the working days at C speed.
         week = [(first - 1 + i) % 7 in self._workdays for i in range(7)]
         days = compress(range(first, end.toordinal()), cycle(week))
+        known = len(self._days)
         self._days.extend(filterfalse(off.__contains__, days) if off else days)
+        self._dates.extend(map(_day_of, self._days[known:]))
         self._next = end
 
     def day(self, index: int) -> date:
-        while index >= len(self._days):
-            self._extend()
-        return _day_of(self._days[index])
+        try:
+            return self._dates[index]
+        except IndexError:
+            while index >= len(self._days):
+                self._extend()
+            return self._dates[index]
 
     def index_from(self, d: date) -> int:
         """Number of the first working day on or after `d`."""

@@ -2,9 +2,12 @@
 
 Importing numpy costs more than a small team's whole forecast, so a small question is
 answered in plain Python and a big one with numpy, and both must give the same dates. The
-random numbers are therefore counter-based: draw `i` of a job is a hash (SplitMix64) of the
+random numbers are therefore counter-based: sample `i` of a job is a hash (SplitMix64) of the
 job's key plus `i`, computed with the same 64-bit integer steps on both sides, and the float
-arithmetic after it is done in the same order, so every sample is bit for bit the same.
+arithmetic after it is done in the same order, so every sample is bit for bit the same. One
+hash serves both of a sample's choices: its high 32 bits place the effort in the three-point
+range, its low 32 bits pick the overrun ratio (by multiply-shift, which numpy does far faster
+than a modulo).
 
 A job's key depends only on the seed, its PM and the deal, so adding work to a queue never
 changes the draws of the deals already in it (common random numbers).
@@ -23,10 +26,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 MASK = (1 << 64) - 1
+_LOW = (1 << 32) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
-_UNIT = 2.0**-53
+_UNIT = 2.0**-32
 
 
 def mix(z: int) -> int:
@@ -79,15 +83,20 @@ def draw_lists(
         low, likely, high, mode_at, logged, weight = _shape(job)
         span = high - low
         column = []
-        for i in range(0, 2 * samples, 2):
+        if not span and not n_ratios:
+            # Nothing to draw: every sample is the estimate as given.
+            out.append([round(max(high - logged, 0.0) * weight * 1000) * units] * samples)
+            continue
+        for i in range(samples):
+            h = hash_((key + i) & MASK)
             if not span:
                 total = high  # what the formula below gives whatever u is
-            elif (u := (hash_((key + i) & MASK) >> 11) * _UNIT) < mode_at:
+            elif (u := (h >> 32) * _UNIT) < mode_at:
                 total = low + sqrt(u * span * (likely - low))
             else:
                 total = high - sqrt((1 - u) * span * (high - likely))
             if n_ratios:
-                total = total * ratios[hash_((key + i + 1) & MASK) % n_ratios]
+                total = total * ratios[((h & _LOW) * n_ratios) >> 32]
             column.append(round(max(total - logged, 0.0) * weight * 1000) * units)
         out.append(column)
     return out
@@ -96,31 +105,32 @@ def draw_lists(
 def draw_array(
     jobs: Sequence[Job], keys: Sequence[int], ratios: Sequence[float], samples: int, units: int
 ) -> np.ndarray:
-    """`draw_lists` for many jobs at once, as a (samples x jobs) int64 array."""
+    """`draw_lists` for many jobs at once, as a (jobs x samples) int64 array: a job's
+    samples lie side by side, the way the scheduler and the percentiles read them."""
     import numpy as np
 
     low, likely, high, mode_at, logged, weight = (
-        np.array(v, dtype=float) for v in zip(*map(_shape, jobs), strict=True)
+        np.array(v, dtype=float)[:, None] for v in zip(*map(_shape, jobs), strict=True)
     )
-    counters = np.arange(0, 2 * samples, 2, dtype=np.uint64)[:, None]
-    base = np.array(keys, dtype=np.uint64)[None, :]
-    total = np.repeat(high[None, :], samples, axis=0)
-    ranged = np.flatnonzero(high - low)  # without a range the draw is `high` (= likely)
+    total = np.repeat(high, samples, axis=1)
+    ranged = np.flatnonzero(high[:, 0] - low[:, 0])  # without a range the draw is `high`
+    hashes = _mix_array(
+        np.array(keys, dtype=np.uint64)[:, None] + np.arange(samples, dtype=np.uint64)
+    )
     if len(ranged):
         lo, lk, hi, mode = low[ranged], likely[ranged], high[ranged], mode_at[ranged]
-        u = (_mix_array(base[:, ranged] + counters) >> np.uint64(11)).astype(float) * _UNIT
+        u = (hashes[ranged] >> np.uint64(32)).astype(float) * _UNIT
         span = hi - lo
-        total[:, ranged] = np.where(
+        total[ranged] = np.where(
             u < mode,
             lo + np.sqrt(u * span * (lk - lo)),
             hi - np.sqrt((1 - u) * span * (hi - lk)),
         )
     if len(ratios):
         table = np.asarray(ratios, dtype=float)
-        picks = _mix_array(base + counters + np.uint64(1)) % np.uint64(len(table))
+        picks = ((hashes & np.uint64(_LOW)) * np.uint64(len(table))) >> np.uint64(32)
         total = total * table[picks.astype(np.intp)]
-    remaining = np.maximum(total - logged, 0.0) * weight
-    return np.rint(remaining * 1000).astype(np.int64) * units
+    return np.rint(np.maximum(total - logged, 0.0) * weight * 1000).astype(np.int64) * units
 
 
 def as_lists(columns: Sequence[Any]) -> list[list[int]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
 from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key, queue_key
-from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings
+from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings, overrun
 from pmsync.core.schedule import (
     NEW_DEAL_ORDER,
     Job,
@@ -54,33 +54,52 @@ class Evidence:
         return median(self.ratios) if len(self.ratios) else None
 
 
+# What history reads of one delivered deal: PM, kind, delivery day (ordinal, 0 when
+# unknown), the estimate at signing (else the first) and the actual hours.
+HistoryRow = tuple[str | None, str | None, int, float | None, float | None]
+
+
 class History:
     """What delivered deals teach: overrun ratios per PM and team, actuals per kind.
 
     Read in one pass and kept as numbers: a big team has hundreds of thousands of delivered
     deals."""
 
-    def __init__(self, delivered: Iterable[Actual]) -> None:
+    def __init__(self, delivered: Iterable[Actual] = ()) -> None:
         self.by_pm: dict[str, array[float]] = {}
         self.team: array[float] = array("d")
         self.team_days: array[int] = array("l")  # delivery day (ordinal) of each team ratio
         self.actuals_by_kind: dict[str, array[float]] = {}
-        for a in delivered:
-            if a.actual_hours is None:
+        self.add(
+            (a.pm, a.kind, a.delivered_on.toordinal() if a.delivered_on else 0, *a[-2:])
+            for a in delivered
+        )
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[HistoryRow]) -> History:
+        """History straight from storage's rows, without a record per delivered deal."""
+        history = cls()
+        history.add(rows)
+        return history
+
+    def add(self, rows: Iterable[HistoryRow]) -> None:
+        by_pm, kinds, team, days = self.by_pm, self.actuals_by_kind, self.team, self.team_days
+        for pm, kind, day, estimate, actual in rows:
+            if actual is None:
                 continue
-            if a.kind:
-                if a.kind not in self.actuals_by_kind:
-                    self.actuals_by_kind[a.kind] = array("d")
-                self.actuals_by_kind[a.kind].append(a.actual_hours)
-            ratio = a.ratio
+            if kind:
+                if kind not in kinds:
+                    kinds[kind] = array("d")
+                kinds[kind].append(actual)
+            ratio = overrun(actual, estimate)
             if ratio is None:
                 continue
-            self.team.append(ratio)
-            self.team_days.append(a.delivered_on.toordinal() if a.delivered_on else 0)
-            if a.pm:
-                if a.pm not in self.by_pm:
-                    self.by_pm[a.pm] = array("d")
-                self.by_pm[a.pm].append(ratio)
+            team.append(ratio)
+            days.append(day)
+            if pm:
+                if pm not in by_pm:
+                    by_pm[pm] = array("d")
+                by_pm[pm].append(ratio)
 
     def team_ratios(self, first: date, last: date) -> list[float]:
         """Overrun ratios of the deals delivered from `first` to `last`."""
@@ -112,15 +131,22 @@ class History:
 # -- one PM's queue ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+# The records made per deal are not frozen: a frozen dataclass sets each field through
+# object.__setattr__, which made building ten thousand of them several times slower.
+
+
+@dataclass(slots=True)
 class Slot:
-    """Where one deal landed in a schedule."""
+    """Where one deal landed in a schedule, and how that stands against its promise."""
 
     start: date | None
     finish: date | None
     p50: date | None = None
     p80: date | None = None
     on_time_probability: float | None = None
+    slack_days: int | None = None  # working days from the finish to the promise
+    safe_slack_days: int | None = None  # the same from P80 where there is evidence
+    safe_date: date | None = None  # the earliest promise this slot would keep: see `plan`
 
 
 # Up to this many (sample x job) draws in one command, plain Python answers before numpy
@@ -135,6 +161,13 @@ class Effort:
         self.python_left = python_draws
         self.reuse_numpy = reuse_numpy
 
+    def expect(self, draws: int) -> None:
+        """Announce the draws a whole command will make: when they will not all fit in
+        plain Python, numpy starts with the first queue instead of after Python has spent
+        its budget on a few."""
+        if draws > self.python_left:
+            self.python_left = 0
+
     def use_numpy(self, draws: int) -> bool:
         if self.reuse_numpy and "numpy" in sys.modules:
             return True  # already paid for
@@ -142,6 +175,11 @@ class Effort:
             self.python_left -= draws
             return False
         return True
+
+
+# Per job: P50 and P80 finish as working-day indices (None without Monte-Carlo or when no
+# sample has work) and the share of samples that keep the promise.
+_Percentiles = tuple[list[int | None], list[int | None], list[float | None]]
 
 
 class QueuePlan:
@@ -175,112 +213,164 @@ class QueuePlan:
 
     def plan(self, jobs: Sequence[Job] | None = None, simulate: bool = True) -> list[Slot]:
         """Slots for `jobs` (default: the queue), in queue order; `simulate=False` gives
-        the plan on the estimates as given, without Monte-Carlo."""
+        the plan on the estimates as given, without Monte-Carlo.
+
+        Everything is worked out on working-day indices, which is what keeps a portfolio
+        of ten thousand deals quick: day `i` is the (i+1)-th working day from today, so the
+        slack to a promise not yet past is the working days through it less i+1."""
         jobs = self.jobs if jobs is None else jobs
         cal = self.cal
         releases = [self._first_allowed(j) for j in jobs]
-        units = [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
-        days = [
-            (None, None) if s is None else (cal.day(s[0]), cal.day(s[1]))
-            for s in schedule_units(cal.day_units, units)
+        spans = schedule_units(
+            cal.day_units, [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
+        )
+        # Working days through each promise: slack, on-time samples and verdicts count to it.
+        limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
+        if simulate and (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
+            p50s, p80s, on_time = self._simulate(jobs, releases, limits)
+        else:
+            p50s = p80s = on_time = [None] * len(jobs)
+        return [
+            self._slot(*args) for args in zip(jobs, spans, limits, p50s, p80s, on_time, strict=True)
         ]
-        if not simulate or not (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
-            return [Slot(start, finish) for start, finish in days]
-        return self._simulate(jobs, releases, days)
+
+    def _slot(
+        self,
+        job: Job,
+        span: tuple[int, int] | None,
+        limit: int,
+        p50: int | None,
+        p80: int | None,
+        on_time: float | None,
+    ) -> Slot:
+        if span is None:
+            return Slot(None, None)
+        cal, buffer = self.cal, self.settings.at_risk_buffer
+        start, finish = cal.day(span[0]), cal.day(span[1])
+        # The earliest promise this slot keeps: P80 where there is evidence, else the
+        # finish plus the at-risk buffer.
+        if p80 is not None:
+            safe = p80
+            safe_date = max(cal.day(p80), self.today)
+        else:
+            safe = span[1]
+            safe_date = cal.day(safe + buffer) if buffer > 0 else finish
+        promised = job.promised
+        if promised is None:
+            slack = safe_slack = None
+        elif promised >= cal.first:
+            slack, safe_slack = limit - span[1] - 1, limit - safe - 1
+        else:  # a promise already past: counted on dates
+            slack = cal.working_days_between(finish, promised)
+            safe_slack = cal.working_days_between(cal.day(safe), promised)
+        if p50 is None or p80 is None:
+            return Slot(start, finish, None, None, None, slack, safe_slack, safe_date)
+        return Slot(
+            start,
+            finish,
+            cal.day(p50),
+            cal.day(p80),
+            None if promised is None else on_time,
+            slack,
+            safe_slack,
+            safe_date,
+        )
 
     def _simulate(
-        self, jobs: Sequence[Job], releases: list[int], days: list[tuple[Any, Any]]
-    ) -> list[Slot]:
+        self, jobs: Sequence[Job], releases: list[int], limits: list[int]
+    ) -> _Percentiles:
         n, cal = self.settings.samples, self.cal
         numpy = self.effort.use_numpy(len(jobs) * n)
         new = [j for j in jobs if (j.deal_id, j.order) not in self._samples]
+        block = None
         if new:
             queue = queue_key(self.settings.seed, self.pm.name)
             keys = [job_key(queue, j) for j in new]
             ratios = self.evidence.ratios
             if numpy:
                 block = draw_array(new, keys, ratios, n, cal.hour_units)
-                drawn: Sequence[Any] = [block[:, k] for k in range(len(new))]
+                drawn: Sequence[Any] = list(block)
             else:
                 drawn = draw_lists(new, keys, ratios, n, cal.hour_units)
             for j, column in zip(new, drawn, strict=True):
                 self._samples[(j.deal_id, j.order)] = column
+        if numpy:
+            # A queue drawn in one go is scheduled from its block as it stands.
+            if block is None or len(new) != len(jobs):
+                block = _stack([self._samples[(j.deal_id, j.order)] for j in jobs])
+            return _percentiles_array(cal.day_units, releases, block, limits, n)
         columns = [self._samples[(j.deal_id, j.order)] for j in jobs]
-        limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
-        summary = _summary_array if numpy else _summary_lists
-        p50s, p80s, worked, on_time = summary(cal.day_units, releases, columns, limits, n)
-        return [
-            Slot(
-                start,
-                finish,
-                cal.day(p50s[k]),
-                cal.day(p80s[k]),
-                on_time[k] if jobs[k].promised is not None else None,
-            )
-            if worked[k]
-            else Slot(start, finish)
-            for k, (start, finish) in enumerate(days)
-        ]
+        return _percentiles_lists(cal.day_units, releases, as_lists(columns), limits, n)
 
 
-# Each gives, per job: P50 and P80 finish (nearest rank; a sample with nothing left to do
-# counts as done today), whether any sample has work, and the share of samples that finish
-# before the promise's limit (working days counted through the promised date).
-_Summary = tuple[list[int], list[int], list[bool], list[float]]
+# Both give, per job: P50 and P80 finish (nearest rank; a sample with nothing left to do
+# counts as done today; None when no sample has work) and the share of samples that finish
+# within the promise's limit (working days counted through the promised date).
 
 
-def _summary_lists(
-    day_units: int, releases: list[int], columns: list[Any], limits: list[int], n: int
-) -> _Summary:
-    lasts = schedule_sample_lists(day_units, releases, as_lists(columns))
-    p50s, p80s, worked, on_time = [], [], [], []
+def _percentiles_lists(
+    day_units: int, releases: list[int], columns: list[list[int]], limits: list[int], n: int
+) -> _Percentiles:
+    lasts = schedule_sample_lists(day_units, releases, columns)
+    p50s: list[int | None] = []
+    p80s: list[int | None] = []
+    on_time: list[float | None] = []
     for last, limit in zip(lasts, limits, strict=True):
         ordered = sorted(last)
-        p50s.append(max(ordered[-(-n // 2) - 1], 0))
-        p80s.append(max(ordered[-(-n * 4 // 5) - 1], 0))
-        worked.append(ordered[-1] >= 0)
+        worked = ordered[-1] >= 0
+        p50s.append(max(ordered[-(-n // 2) - 1], 0) if worked else None)
+        p80s.append(max(ordered[-(-n * 4 // 5) - 1], 0) if worked else None)
         on_time.append(sum(1 for x in last if x < limit) / n)
-    return p50s, p80s, worked, on_time
+    return p50s, p80s, on_time
 
 
-def _summary_array(
-    day_units: int, releases: list[int], columns: list[Any], limits: list[int], n: int
-) -> _Summary:
+def _stack(columns: list[Any]) -> Any:
     import numpy as np
 
-    units = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)
+    return np.stack([np.asarray(c, dtype=np.int64) for c in columns])
+
+
+def _percentiles_array(
+    day_units: int, releases: list[int], units: Any, limits: list[int], n: int
+) -> _Percentiles:
+    import numpy as np
+
     last = schedule_samples(day_units, releases, units)
-    ordered = np.sort(last, axis=0)
+    ordered = np.sort(last, axis=1)  # numpy's vectorised sort beats np.partition here
+    worked = (ordered[:, n - 1] >= 0).tolist()
+    p50s = np.maximum(ordered[:, -(-n // 2) - 1], 0).tolist()
+    p80s = np.maximum(ordered[:, -(-n * 4 // 5) - 1], 0).tolist()
+    kept = np.count_nonzero(last < np.array(limits, dtype=np.int64)[:, None], axis=1)
+    on_time = (kept / n).tolist()
     return (
-        np.maximum(ordered[-(-n // 2) - 1], 0).tolist(),
-        np.maximum(ordered[-(-n * 4 // 5) - 1], 0).tolist(),
-        (ordered[-1] >= 0).tolist(),
-        (np.count_nonzero(last < np.array(limits, dtype=np.int64), axis=0) / n).tolist(),
+        [p if w else None for p, w in zip(p50s, worked, strict=True)],
+        [p if w else None for p, w in zip(p80s, worked, strict=True)],
+        on_time,
     )
 
 
 # -- verdicts ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Judgement:
     verdict: str | None
     slack_days: int | None
 
 
-def judge(cal: WorkCalendar, promised: date | None, slot: Slot, buffer: int) -> Judgement:
+def judge(promised: date | None, slot: Slot, buffer: int) -> Judgement:
     if slot.finish is None:
         return Judgement(REALISTIC if promised else None, None)
     if promised is None:
         return Judgement(None, None)
-    slack = cal.working_days_between(slot.finish, promised)
+    slack = slot.slack_days
     if slot.p80 is not None and slot.p50 is not None:
         if slot.p80 <= promised:
             return Judgement(REALISTIC, slack)
         return Judgement(AT_RISK if slot.p50 <= promised else UNREALISTIC, slack)
     if slot.finish > promised:
         return Judgement(UNREALISTIC, slack)
-    return Judgement(AT_RISK if slack < buffer else REALISTIC, slack)
+    return Judgement(AT_RISK if slack is not None and slack < buffer else REALISTIC, slack)
 
 
 def safe_finish(slot: Slot) -> date | None:
@@ -291,7 +381,7 @@ def safe_finish(slot: Slot) -> date | None:
 # -- the portfolio and check-date ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DealForecast:
     deal_id: int
     pm: str
@@ -391,7 +481,7 @@ class Forecaster:
         self,
         pms: Sequence[PM],
         deals: Sequence[Deal],
-        delivered: Iterable[Actual],
+        delivered: Iterable[Actual] | History,
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
@@ -401,7 +491,7 @@ class Forecaster:
         self.effort = effort or Effort()
         self.today = today
         self.settings = settings
-        self.history = History(delivered)
+        self.history = delivered if isinstance(delivered, History) else History(delivered)
         self.deals = {d.id: d for d in deals}
         self.include_pipeline = include_pipeline
         self._load: dict[str, list[Deal]] = {name: [] for name in self.pms}
@@ -437,15 +527,17 @@ class Forecaster:
     # -- every recorded deal ---------------------------------------------------------
     def portfolio(self, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
         out: dict[int, DealForecast] = {}
-        for name in pms if pms is not None else self.pms:
+        names = list(pms if pms is not None else self.pms)
+        self.effort.expect(sum(len(self._load[n]) for n in names) * self.settings.samples)
+        for name in names:
             # A portfolio visits each queue once: a queue not asked about before is planned
             # and let go, so a hundred thousand deals never stand as jobs all at once.
             q = self._plans.get(name) or self._plan(name)
             slots = q.plan()
             q.forget_samples()
+            buffer = self.settings.at_risk_buffer
             for job, slot in zip(q.jobs, slots, strict=True):
-                j = judge(q.cal, job.promised, slot, self.settings.at_risk_buffer)
-                safe = safe_finish(slot)
+                j = judge(job.promised, slot, buffer)
                 out[job.deal_id] = DealForecast(
                     deal_id=job.deal_id,
                     pm=name,
@@ -457,20 +549,11 @@ class Forecaster:
                     on_time_probability=slot.on_time_probability,
                     slack_days=j.slack_days,
                     verdict=j.verdict,
-                    suggested_date=self._safe_date(q.cal, slot),
+                    suggested_date=slot.safe_date,
                     remaining_hours=job.hours,
-                    safe_slack_days=None
-                    if job.promised is None or safe is None
-                    else q.cal.working_days_between(safe, job.promised),
+                    safe_slack_days=slot.safe_slack_days,
                 )
         return out
-
-    def _safe_date(self, cal: WorkCalendar, slot: Slot) -> date | None:
-        if slot.finish is None:
-            return None
-        if slot.p80 is not None:
-            return max(slot.p80, self.today)
-        return cal.add_working_days(slot.finish, self.settings.at_risk_buffer)
 
     # -- check-date ------------------------------------------------------------------
     def check(self, cand: Candidate, pm: str | None = None) -> CheckResult:
@@ -522,7 +605,7 @@ class Forecaster:
         d = self.today
         while True:
             slot = self._slot_at(q, others, self._job(cand, d), full)
-            safe = self._safe_date(q.cal, slot) or self.today
+            safe = slot.safe_date or self.today
             if safe <= d:
                 return d
             d = safe
@@ -538,7 +621,7 @@ class Forecaster:
         promised = cand.promised or suggested
         job = self._job(cand, promised)
         slot = self._slot_at(q, others, job, full)
-        j = judge(q.cal, promised, slot, self.settings.at_risk_buffer)
+        j = judge(promised, slot, self.settings.at_risk_buffer)
         return Outcome(
             pm=pm,
             effort_hours=cand.hours,

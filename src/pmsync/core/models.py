@@ -129,9 +129,14 @@ class Actual(NamedTuple):
 
     @property
     def ratio(self) -> float | None:
-        if self.actual_hours is None or not self.estimate_hours:
-            return None
-        return self.actual_hours / self.estimate_hours
+        return overrun(self.actual_hours, self.estimate_hours)
+
+
+def overrun(actual: float | None, estimate: float | None) -> float | None:
+    """Actual hours over the estimate at signing: what history learns from a deal."""
+    if actual is None or not estimate:
+        return None
+    return actual / estimate
 
 
 @dataclass(slots=True)

@@ -129,10 +129,10 @@ def schedule_sample_lists(
 
 
 def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray) -> np.ndarray:
-    """The same schedule for many samples at once: `units` is a (samples x jobs) int64
+    """The same schedule for many samples at once: `units` is a (jobs x samples) int64
     array of efforts, `releases` the first allowed day of each job, in queue order.
 
-    Returns a (samples x jobs) array of each job's last working day index (-1: no work).
+    Returns a (jobs x samples) array of each job's last working day index (-1: no work).
 
     Free capacity only ever splits at release days, so cut the timeline there: inside each
     segment between consecutive release days the used capacity is always a prefix (every job
@@ -141,37 +141,36 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
     """
     import numpy as np
 
-    samples, n_jobs = units.shape
+    n_jobs, samples = units.shape
     cuts = sorted(set(releases))
     bounds = np.array([c * day_units for c in cuts] + [_OPEN_END], dtype=np.int64)
     seg_of = {c: i for i, c in enumerate(cuts)}
-    caps = np.diff(bounds)
-    used = np.zeros((samples, len(cuts)), dtype=np.int64)
+    caps = np.diff(bounds).tolist()
+    used = np.zeros((len(cuts), samples), dtype=np.int64)
     full_to = 0  # segments before this one are full in every sample
-    last = np.full((samples, n_jobs), -1, dtype=np.int64)
+    last = np.full((n_jobs, samples), -1, dtype=np.int64)
     open_end = len(cuts) - 1
     for j in range(n_jobs):
         if full_to == open_end:
             # Everything before the open-ended segment is full in every sample, so the rest
             # of the queue simply follows on there: one cumulative sum for all of it.
-            rest = units[:, j:]
-            ends = bounds[open_end] + used[:, open_end, None] + np.cumsum(rest, axis=1)
-            last[:, j:] = np.where(rest > 0, (ends - 1) // day_units, -1)
+            rest = units[j:]
+            ends = bounds[open_end] + used[open_end] + np.cumsum(rest, axis=0)
+            last[j:] = np.where(rest > 0, (ends - 1) // day_units, -1)
             break
-        need = units[:, j].copy()
+        need = units[j].copy()
         end = np.zeros(samples, dtype=np.int64)
         seg = max(seg_of[releases[j]], full_to)
         while seg < len(cuts):
-            free = caps[seg] - used[:, seg]
-            take = np.minimum(need, free)
-            used[:, seg] += take
+            row = used[seg]
+            take = np.minimum(need, caps[seg] - row)
+            row += take
             need -= take
-            done_here = (take > 0) & (need == 0)
-            end = np.where(done_here, bounds[seg] + used[:, seg], end)
-            if seg == full_to and not (used[:, seg] < caps[seg]).any():
+            end = np.where((take > 0) & (need == 0), bounds[seg] + row, end)
+            if seg == full_to and not (row < caps[seg]).any():
                 full_to += 1
             if not need.any():
                 break
             seg += 1
-        last[:, j] = np.where(units[:, j] > 0, (end - 1) // day_units, -1)
+        last[j] = np.where(units[j] > 0, (end - 1) // day_units, -1)
     return last

@@ -30,6 +30,8 @@ from pmsync.storage import connection
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from pmsync.core.forecast import History
+
 _SETTING_TYPES: dict[str, type] = {
     "at_risk_buffer": int,
     "samples": int,
@@ -60,65 +62,82 @@ LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d
 
 
 # Delivered deals as history sees them: the estimate at signing, else the first one.
-_ACTUAL_SELECT = """
-SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours
+_DELIVERED = """
 FROM deals d
 LEFT JOIN pms p ON p.id = d.pm_id
 LEFT JOIN estimates s ON s.id = coalesce(
     d.signing_estimate_id, (SELECT min(id) FROM estimates WHERE deal_id = d.id))
 WHERE d.stage = 'delivered'
 """
+_ACTUAL_SELECT = (
+    "SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours" + _DELIVERED
+)
+# The same deals as `History` reads them (`HistoryRow`): the day is the delivery date's
+# ordinal (the julianday of 0001-01-01 is 1721425.5), and ids keep the order samples pick in.
+_HISTORY_SELECT = (
+    "SELECT p.name, d.kind,"
+    " coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0), s.hours, d.actual_hours"
+    + _DELIVERED
+    + " AND d.actual_hours IS NOT NULL ORDER BY d.id"
+)
+
+
+class _Same(dict):
+    """`same[v]` is the first value equal to v met in this load (None stays None)."""
+
+    def __missing__(self, value: Any) -> Any:
+        self[value] = value
+        return value
+
+
+class _Dates(dict):
+    """`dates[text]` is the date an ISO text names, one object per distinct text."""
+
+    def __missing__(self, text: str | None) -> date | None:
+        found = self[text] = date.fromisoformat(text[:10]) if text else None
+        return found
 
 
 class _Shared:
     """One object per distinct value across a load: a hundred thousand deals name the same
-    few stages, PMs, clients and dates, and each row would otherwise hold its own copies."""
+    few stages, PMs, clients and dates, and each row would otherwise hold its own copies.
+    Lookups are dict subscripts, so a value already seen costs no Python call."""
+
+    __slots__ = ("date", "number", "text")
 
     def __init__(self) -> None:
-        self._values: dict[Any, Any] = {}
-        self._numbers: dict[float | int, float | int] = {}
-        self._dates: dict[str, date] = {}
-
-    def __call__(self, value: Any) -> Any:
-        """A text value."""
-        return value if value is None else self._values.setdefault(value, value)
-
-    def number(self, value: float | int | None) -> Any:
-        # 1 == 1.0: hand back a shared value only when it is of the same type.
-        if value is None:
-            return None
-        found = self._numbers.setdefault(value, value)
-        return found if type(found) is type(value) else value
-
-    def date(self, text: str | None) -> date | None:
-        if not text:
-            return None
-        found = self._dates.get(text)
-        if found is None:
-            found = self._dates[text] = date.fromisoformat(text[:10])
-        return found
+        self.text = _Same()
+        # Numbers come from REAL columns, which read back as floats only: 1 and 1.0 never
+        # meet here, so an equal value is also one of the same type.
+        self.number = _Same()
+        self.date = _Dates()
 
 
 def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
     same = same or _Shared()
+    text, number, day = same.text, same.number, same.date
     # The latest estimate's numbers: who made it and why is read with `estimates()`.
-    estimate = None if r[17] is None else Estimate(r[0], *map(same.number, r[18:21]), id=r[17])
+    estimate = (
+        None
+        if r[17] is None
+        else Estimate(r[0], number[r[18]], number[r[19]], number[r[20]], id=r[17])
+    )
     return Deal(
         r[0],
         r[1],
-        same(r[2]),
-        same(r[3]),
-        same(r[4]),
-        same(r[5]),
+        text[r[2]],
+        text[r[3]],
+        text[r[4]],
+        text[r[5]],
         r[6],
-        same.number(r[7]),
-        same.date(r[8]),
-        same.date(r[9]),
-        same(r[10]),
-        same(r[11]),
+        number[r[7]],
+        day[r[8]],
+        day[r[9]],
+        text[r[10]],
+        text[r[11]],
         r[12],
-        same.date(r[13]),
-        same.date(r[14]),
+        day[r[13]],
+        day[r[14]],
         r[15],
         r[16],
         estimate,
@@ -126,9 +145,8 @@ def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
     )
 
 
-def _actual(r: Sequence[Any], same: _Shared | None = None) -> Actual:
-    same = same or _Shared()
-    return Actual(r[0], r[1], same(r[2]), same(r[3]), same.date(r[4]), r[5], r[6])
+def _actual(r: Sequence[Any], same: _Shared) -> Actual:
+    return Actual(r[0], r[1], same.text[r[2]], same.text[r[3]], same.date[r[4]], r[5], r[6])
 
 
 def _term(row: dict[str, Any], same: _Shared | None = None) -> Term:
@@ -137,12 +155,12 @@ def _term(row: dict[str, Any], same: _Shared | None = None) -> Term:
         id=row["id"],
         deal_id=row["deal_id"],
         text=row["text"],
-        kind=same(row["kind"]),
-        due=same.date(row["due"]),
+        kind=same.text[row["kind"]],
+        due=same.date[row["due"]],
         amount=row["amount"],
         remind_days=row["remind_days"],
-        status=same(row["status"]),
-        acknowledged_by=same(row["acknowledged_by"]),
+        status=same.text[row["status"]],
+        acknowledged_by=same.text[row["acknowledged_by"]],
         acknowledged_at=row["acknowledged_at"],
     )
 
@@ -153,8 +171,8 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
         id=row["id"],
         deal_id=row["deal_id"],
         text=row["text"],
-        signal=same(row["signal"]),
-        by=same(row["author"]),
+        signal=same.text[row["signal"]],
+        by=same.text[row["author"]],
         created=row["created"],
     )
 
@@ -372,12 +390,12 @@ class Store:
         same = _Shared()
         return [_deal(r, same) for r in self.conn.execute(sql, params)]
 
-    def delivered_history(self) -> Iterator[Actual]:
-        """Every delivered deal as history: estimate at signing (else the first) and actual.
-        Rows stream from the cursor, so the caller decides what to keep of them."""
-        same = _Shared()
-        for r in self.conn.execute(_ACTUAL_SELECT + " ORDER BY d.id"):
-            yield _actual(r, same)
+    def history(self) -> History:
+        """What every delivered deal teaches the forecast. Only the numbers are read, and
+        straight from the cursor: a big team has hundreds of thousands of them."""
+        from pmsync.core.forecast import History
+
+        return History.from_rows(self.conn.execute(_HISTORY_SELECT))
 
     def deliveries(self, first: date, last: date, limit: int | None = None) -> list[Actual]:
         """Deals delivered from `first` to `last` with an estimate and actual hours, newest
@@ -390,7 +408,8 @@ class Store:
         """
         )
         rows = self.conn.execute(sql, (iso(first), iso(last), -1 if limit is None else limit))
-        return [_actual(r) for r in rows]
+        same = _Shared()
+        return [_actual(r, same) for r in rows]
 
     def deals_by_id(self, ids: Sequence[int]) -> list[Deal]:
         found: list[Deal] = []
