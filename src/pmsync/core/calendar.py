@@ -120,7 +120,7 @@ class WorkCalendar:
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
         # Day ordinals (< 2**22) in a compact array: a thousand PMs' calendars stay small.
         self._days = array("i")
-        # The same days as dates (one shared object per day), for the forecasts' lookups.
+        # The first of those days as dates (one shared object per day), for quick lookups.
         self._dates: list[date] = []
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
@@ -158,9 +158,7 @@ class WorkCalendar:
         # pattern, started on `first`'s weekday, picks the working days at C speed.
         week = [(first - 1 + i) % 7 in self._workdays for i in range(7)]
         days = compress(range(first, end.toordinal()), cycle(week))
-        known = len(self._days)
         self._days.extend(filterfalse(off.__contains__, days) if off else days)
-        self._dates.extend(map(_day_of, self._days[known:]))
         self._next = end
 
     def day(self, index: int) -> date:
@@ -169,6 +167,8 @@ class WorkCalendar:
         except IndexError:
             while index >= len(self._days):
                 self._extend()
+            # Dates are made up to the day asked for: counting reaches further than that.
+            self._dates.extend(map(_day_of, self._days[len(self._dates) : index + 1]))
             return self._dates[index]
 
     def index_from(self, d: date) -> int:
