@@ -1,5 +1,6 @@
 """`pmsync deal ...`: deals through their life cycle."""
 
+from operator import attrgetter
 from typing import Annotated, Any
 
 import typer
@@ -159,14 +160,14 @@ def list_(
     output.print_table(
         deals,
         [
-            ("id", lambda d: d.id),
-            ("title", lambda d: d.title),
-            ("client", lambda d: d.client),
-            ("stage", lambda d: d.stage),
-            ("pm", lambda d: d.pm),
+            ("id", attrgetter("id")),
+            ("title", attrgetter("title")),
+            ("client", attrgetter("client")),
+            ("stage", attrgetter("stage")),
+            ("pm", attrgetter("pm")),
             ("hours", lambda d: d.estimate.hours if d.estimate else None),
             ("left", lambda d: d.remaining_hours if d.is_open else None),
-            ("promised", lambda d: d.promised),
+            ("promised", attrgetter("promised")),
             ("finish", lambda d: _finish(forecasts.get(d.id))),
             ("verdict", lambda d: _verdict(d, forecasts.get(d.id))),
         ],

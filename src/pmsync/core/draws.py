@@ -129,7 +129,7 @@ def draw_array(
     if len(ratios):
         table = np.asarray(ratios, dtype=float)
         picks = ((hashes & np.uint64(_LOW)) * np.uint64(len(table))) >> np.uint64(32)
-        total = total * table[picks.astype(np.intp)]
+        total = total * np.take(table, picks.astype(np.intp))
     return np.rint(np.maximum(total - logged, 0.0) * weight * 1000).astype(np.int64) * units
 
 

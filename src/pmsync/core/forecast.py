@@ -208,9 +208,6 @@ class QueuePlan:
     def forget_samples(self) -> None:
         self._samples.clear()
 
-    def _first_allowed(self, job: Job) -> int:
-        return self.cal.index_from(max(job.start or self.today, self.today))
-
     def plan(self, jobs: Sequence[Job] | None = None, simulate: bool = True) -> list[Slot]:
         """Slots for `jobs` (default: the queue), in queue order; `simulate=False` gives
         the plan on the estimates as given, without Monte-Carlo.
@@ -220,7 +217,9 @@ class QueuePlan:
         slack to a promise not yet past is the working days through it less i+1."""
         jobs = self.jobs if jobs is None else jobs
         cal = self.cal
-        releases = [self._first_allowed(j) for j in jobs]
+        today = self.today
+        # A deal may start on its start date, and no deal before today.
+        releases = [cal.index_from(j.start) if j.start and j.start > today else 0 for j in jobs]
         spans = schedule_units(
             cal.day_units, [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
         )
@@ -340,7 +339,7 @@ def _percentiles_array(
     worked = (ordered[:, n - 1] >= 0).tolist()
     p50s = np.maximum(ordered[:, -(-n // 2) - 1], 0).tolist()
     p80s = np.maximum(ordered[:, -(-n * 4 // 5) - 1], 0).tolist()
-    kept = np.count_nonzero(last < np.array(limits, dtype=np.int64)[:, None], axis=1)
+    kept = np.count_nonzero(last < np.array(limits, dtype=last.dtype)[:, None], axis=1)
     on_time = (kept / n).tolist()
     return (
         [p if w else None for p, w in zip(p50s, worked, strict=True)],
@@ -461,16 +460,18 @@ def deal_job(deal: Deal, include_pipeline: bool = False) -> Job | None:
     else:
         return None
     est = deal.estimate
+    # Positional: ten thousand of these are made for a list of the team's deals.
     return Job(
-        deal_id=deal.id,
-        hours=(deal.remaining_hours or 0.0) * weight,
-        promised=deal.promised,
-        start=deal.start,
-        low=est.low,
-        likely=est.hours,
-        high=est.high,
-        logged=deal.logged_hours,
-        weight=weight,
+        deal.id,
+        (deal.remaining_hours or 0.0) * weight,
+        deal.promised,
+        deal.start,
+        None,
+        est.low,
+        est.hours,
+        est.high,
+        deal.logged_hours,
+        weight,
     )
 
 

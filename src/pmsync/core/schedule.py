@@ -148,7 +148,8 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
     caps = np.diff(bounds).tolist()
     used = np.zeros((len(cuts), samples), dtype=np.int64)
     full_to = 0  # segments before this one are full in every sample
-    last = np.full((n_jobs, samples), -1, dtype=np.int64)
+    # Day indices fit in 32 bits (the calendar stops at 60 years), which sorts twice as fast.
+    last = np.full((n_jobs, samples), -1, dtype=np.int32)
     open_end = len(cuts) - 1
     for j in range(n_jobs):
         if full_to == open_end:
@@ -166,7 +167,8 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
             take = np.minimum(need, caps[seg] - row)
             row += take
             need -= take
-            end = np.where((take > 0) & (need == 0), bounds[seg] + row, end)
+            # The last segment a sample takes from is where its job ends.
+            np.copyto(end, bounds[seg] + row, where=take > 0)
             if seg == full_to and not (row < caps[seg]).any():
                 full_to += 1
             if not need.any():

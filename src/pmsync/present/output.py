@@ -80,8 +80,23 @@ def _width(text: str) -> int:
     return cell_len(text)
 
 
+_TEXT = frozenset({str, type(None)})
+# Dates repeat down a column and equal only dates; numbers are left to `fmt` every time,
+# since 1, 1.0 and True are equal keys that print differently.
+_DATES = frozenset({date, type(None)})
+
+
 def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
-    return [fmt(get(row)).replace("\n", " ") for row in rows]
+    """One column's cells. Columns of text or of dates, the bulk of a long list, are done
+    without a Python call per cell."""
+    values = list(map(get, rows))
+    kinds = set(map(type, values))
+    if kinds <= _TEXT:
+        return [v.replace("\n", " ") if v else "-" for v in values]
+    if kinds <= _DATES:
+        days = {d: fmt(d) for d in set(values)}
+        return list(map(days.__getitem__, values))
+    return [fmt(v).replace("\n", " ") for v in values]
 
 
 def _widest(texts: list[str]) -> int:
