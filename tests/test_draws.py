@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmsync.core.draws import draw_array, draw_lists, job_key, mix, queue_key
+from pmsync.core.draws import draw_array, draw_lists, job_key, job_key_array, mix, queue_key
 from pmsync.core.forecast import Candidate, Effort, Forecaster
 from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
 from pmsync.core.schedule import Job
@@ -54,6 +54,7 @@ def jobs(draw):
 )
 def test_python_and_numpy_draw_the_same_numbers(queue, ratios, samples, seed, units) -> None:
     keys = [job_key(queue_key(seed, "Ann"), j) for j in queue]
+    assert job_key_array(queue_key(seed, "Ann"), queue).tolist() == keys
     lists = draw_lists(queue, keys, ratios, samples, units)
     array = draw_array(queue, keys, ratios, samples, units)
     assert array.tolist() == lists

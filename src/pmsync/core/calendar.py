@@ -167,8 +167,11 @@ class WorkCalendar:
         except IndexError:
             while index >= len(self._days):
                 self._extend()
-            # Dates are made up to the day asked for: counting reaches further than that.
-            self._dates.extend(map(_day_of, self._days[len(self._dates) : index + 1]))
+            # Dates are made a few months at a time up to the day asked for: counting
+            # reaches further than lookups.
+            known = len(self._dates)
+            stop = max(index + 1, min(known + 128, len(self._days)))
+            self._dates.extend(map(_day_of, self._days[known:stop]))
             return self._dates[index]
 
     def index_from(self, d: date) -> int:

@@ -61,6 +61,17 @@ def job_key(queue: int, job: Job) -> int:
     return mix(mix(queue ^ (job.deal_id & MASK)) ^ (order & MASK))
 
 
+def job_key_array(queue: int, jobs: Sequence[Job]) -> np.ndarray:
+    """`job_key` of many jobs at once, as uint64."""
+    import numpy as np
+
+    ids = np.array([j.deal_id & MASK for j in jobs], dtype=np.uint64)
+    orders = np.array(
+        [(j.order if j.order is not None else j.deal_id) & MASK for j in jobs], dtype=np.uint64
+    )
+    return _mix_array(_mix_array(np.uint64(queue) ^ ids) ^ orders)
+
+
 def _shape(job: Job) -> tuple[float, float, float, float, float, float]:
     """low, likely, high, where the mode sits (0..1), hours logged and weight."""
     likely = job.likely if job.likely is not None else job.hours / job.weight + job.logged
@@ -103,7 +114,11 @@ def draw_lists(
 
 
 def draw_array(
-    jobs: Sequence[Job], keys: Sequence[int], ratios: Sequence[float], samples: int, units: int
+    jobs: Sequence[Job],
+    keys: Sequence[int] | np.ndarray,
+    ratios: Sequence[float],
+    samples: int,
+    units: int,
 ) -> np.ndarray:
     """`draw_lists` for many jobs at once, as a (jobs x samples) int64 array: a job's
     samples lie side by side, the way the scheduler and the percentiles read them."""

@@ -18,7 +18,14 @@ from datetime import date
 from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key, queue_key
+from pmsync.core.draws import (
+    as_lists,
+    draw_array,
+    draw_lists,
+    job_key,
+    job_key_array,
+    queue_key,
+)
 from pmsync.core.models import LOADED_STAGES, PM, Actual, Deal, Settings, overrun
 from pmsync.core.schedule import (
     NEW_DEAL_ORDER,
@@ -284,12 +291,12 @@ class QueuePlan:
         block = None
         if new:
             queue = queue_key(self.settings.seed, self.pm.name)
-            keys = [job_key(queue, j) for j in new]
             ratios = self.evidence.ratios
             if numpy:
-                block = draw_array(new, keys, ratios, n, cal.hour_units)
+                block = draw_array(new, job_key_array(queue, new), ratios, n, cal.hour_units)
                 drawn: Sequence[Any] = list(block)
             else:
+                keys = [job_key(queue, j) for j in new]
                 drawn = draw_lists(new, keys, ratios, n, cal.hour_units)
             for j, column in zip(new, drawn, strict=True):
                 self._samples[(j.deal_id, j.order)] = column
