@@ -78,7 +78,13 @@ class History:
         self.team_days: array[int] = array("l")  # delivery day (ordinal) of each team ratio
         self.actuals_by_kind: dict[str, array[float]] = {}
         self.add(
-            (a.pm, a.kind, a.delivered_on.toordinal() if a.delivered_on else 0, *a[-2:])
+            (
+                a.pm,
+                a.kind,
+                a.delivered_on.toordinal() if a.delivered_on else 0,
+                a.estimate_hours,
+                a.actual_hours,
+            )
             for a in delivered
         )
 
