@@ -102,6 +102,8 @@ def test_list_filters_and_shows_forecasts(team: Cli) -> None:
     assert (by_id[2]["forecast_finish"], by_id[2]["verdict"]) == ("2027-01-25", "realistic")
     assert by_id[2]["slack_days"] == 4
     assert by_id[3]["verdict"] is None  # pipeline: not load yet
+    # Hours are numbers of one kind in JSON, logged or not.
+    assert all(type(r["logged_hours"]) is float for r in rows)
     assert [r["id"] for r in team("deal", "list", "--pm", "Ben", "--json").json()] == [3]
     assert [r["id"] for r in team("deal", "list", "--seller", "sam", "--json").json()] == [1]
     assert [r["id"] for r in team("deal", "list", "--client", "Globex", "--json").json()] == [2]

@@ -54,7 +54,7 @@ SELECT d.id, d.title, d.client, d.stage, d.seller, d.kind, d.value, d.probabilit
        d.promised, d.start, p.name, d.stakeholder, d.external_id, d.signed_on,
        d.delivered_on, d.actual_hours, d.lost_reason,
        e.id, e.hours, e.low, e.high,
-       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0)
+       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0.0)
 FROM deals d
 LEFT JOIN pms p ON p.id = d.pm_id
 LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
