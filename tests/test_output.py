@@ -59,3 +59,17 @@ def test_a_long_table_is_written_in_blocks_with_one_width(capsys) -> None:
     assert len(lines) == 2 + len(rows)
     assert lines[2] == "    0 | -" and lines[-1] == "12344 | xxx"
     assert {line.index("|") for line in lines if "|" in line} == {6}
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["Acme", "", None, "two\nlines", "Acme"],  # text: the quick path
+        [date(2027, 1, 4), None, date(2027, 1, 4), date(2027, 2, 1)],  # dates: formatted once
+        [1, 1.0, True, None, 1000, 1000.0, "x", date(2027, 1, 4)],  # mixed: cell by cell
+    ],
+)
+def test_every_column_path_gives_the_cells_fmt_gives(column) -> None:
+    rows = [(v,) for v in column]
+    expected = [output.fmt(v).replace("\n", " ") for v in column]
+    assert output._texts(rows, lambda r: r[0]) == expected
