@@ -57,8 +57,7 @@ def queue_key(seed: int, pm: str) -> int:
 
 def job_key(queue: int, job: Job) -> int:
     """The job's stream within its PM's queue (`queue_key`)."""
-    order = job.order if job.order is not None else job.deal_id
-    return mix(mix(queue ^ (job.deal_id & MASK)) ^ (order & MASK))
+    return mix(mix(queue ^ (job.deal_id & MASK)) ^ (job.tie_break & MASK))
 
 
 def job_key_array(queue: int, jobs: Sequence[Job]) -> np.ndarray:
@@ -66,9 +65,7 @@ def job_key_array(queue: int, jobs: Sequence[Job]) -> np.ndarray:
     import numpy as np
 
     ids = np.array([j.deal_id & MASK for j in jobs], dtype=np.uint64)
-    orders = np.array(
-        [(j.order if j.order is not None else j.deal_id) & MASK for j in jobs], dtype=np.uint64
-    )
+    orders = np.array([j.tie_break & MASK for j in jobs], dtype=np.uint64)
     return _mix_array(_mix_array(np.uint64(queue) ^ ids) ^ orders)
 
 

@@ -41,9 +41,13 @@ class Job:
     weight: float = 1.0  # a pipeline deal counts by its probability
 
     @property
+    def tie_break(self) -> int:
+        """Place among deals promised for the same date: `order` when set, else the id."""
+        return self.deal_id if self.order is None else self.order
+
+    @property
     def sort_key(self) -> tuple[bool, date, int]:
-        order = self.deal_id if self.order is None else self.order
-        return (self.promised is None, self.promised or date.max, order)
+        return (self.promised is None, self.promised or date.max, self.tie_break)
 
     @property
     def has_range(self) -> bool:
