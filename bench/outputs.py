@@ -71,6 +71,36 @@ READS = [
     ["db", "check", "--json"],
 ]
 
+HELPS = [
+    [*cmd, "--help"]
+    for cmd in (
+        [],
+        ["check-date"],
+        ["weekly-report"],
+        ["deal"],
+        ["deal", "add"],
+        ["deal", "list"],
+        ["deal", "update"],
+        ["deal", "log"],
+        ["pm"],
+        ["pm", "add"],
+        ["pm", "timeoff"],
+        ["estimate"],
+        ["term"],
+        ["term", "add"],
+        ["term", "list"],
+        ["update"],
+        ["import"],
+        ["import", "deals"],
+        ["export"],
+        ["calendar"],
+        ["config"],
+        ["db"],
+        ["db", "restore"],
+        ["demo"],
+    )
+]
+
 WRITES = [
     ["pm", "add", "Zed", "--capacity", "30", "--holidays", "GB", "--json"],
     ["pm", "add", "zed", "--capacity", "30"],
@@ -80,8 +110,26 @@ WRITES = [
     ["pm", "update", "Nobody", "--capacity", "3"],
     ["pm", "timeoff", "Zed", "2027-02-01", "2027-02-05", "--reason", "ski", "--json"],
     ["pm", "timeoff", "Zed", "2027-02-05", "2027-02-01"],
-    ["deal", "add", "Audit", "--client", "Acme", "--stage", "signed", "--pm", "Zed",
-     "--hours", "40", "--low", "30", "--high", "60", "--promised", "+5w", "--json"],
+    [
+        "deal",
+        "add",
+        "Audit",
+        "--client",
+        "Acme",
+        "--stage",
+        "signed",
+        "--pm",
+        "Zed",
+        "--hours",
+        "40",
+        "--low",
+        "30",
+        "--high",
+        "60",
+        "--promised",
+        "+5w",
+        "--json",
+    ],
     ["deal", "add", "Later", "--client", "Hooli", "--hours", "20", "--external-id", "X-1"],
     ["deal", "add", "Twin", "--client", "Hooli", "--external-id", "X-1"],
     ["deal", "add", "NoClient"],
@@ -111,8 +159,19 @@ WRITES = [
     ["deal", "deliver", "25"],
     ["deal", "lose", "25", "--reason", "budget"],
     ["deal", "lose", "25"],
-    ["term", "add", "43", "Pay 30% on go-live", "--due", "+4w", "--kind", "payment",
-     "--amount", "9000", "--json"],
+    [
+        "term",
+        "add",
+        "43",
+        "Pay 30% on go-live",
+        "--due",
+        "+4w",
+        "--kind",
+        "payment",
+        "--amount",
+        "9000",
+        "--json",
+    ],
     ["term", "add", "43", "No due"],
     ["term", "ack", "1", "--by", "Zed"],
     ["term", "ack", "1", "--by", "Nobody"],
@@ -174,7 +233,7 @@ def main() -> None:
             capture_output=True,
         )
         n = 0
-        for args in [*READS, *WRITES]:
+        for args in [*HELPS, *READS, *WRITES]:
             n += 1
             (out / f"{n:03d}-{'-'.join(args[:2])}.txt").write_text(run(pmsync, db, args, work))
         if bench.exists():
