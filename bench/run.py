@@ -28,8 +28,9 @@ OUT = Path(__file__).resolve().parent / "out"
 
 
 def portfolio(open_deals: int, seed: int = 1) -> Path:
-    from pmsync.sample import Size, build
-    from pmsync.storage.store import Store
+    from pmsync.sample import Size
+    from pmsync.service.admin import build_demo
+    from pmsync.service.session import Session
 
     path = OUT / f"portfolio-{open_deals}.db"
     if path.exists():
@@ -38,14 +39,11 @@ def portfolio(open_deals: int, seed: int = 1) -> Path:
     size = Size(pms=max(10, open_deals // 100), open_deals=open_deals, delivered=2 * open_deals)
     started = time.perf_counter()
     tmp = path.with_suffix(".tmp")
+    build_demo(Session(str(tmp), date.fromisoformat(TODAY)), size, seed=seed)
+    # One self-contained file: fold the write-ahead log in before it is renamed.
+    subprocess.run(["pmsync", "--db", str(tmp), "db", "backup", "--force", str(path)], check=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    store = Store(tmp, date.fromisoformat(TODAY))
-    with store.write():
-        build(store, date.fromisoformat(TODAY), size, seed=seed)
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    tmp.rename(path)
     print(
         f"built {path.name}: {size.pms} PMs, {open_deals} open, {2 * open_deals} delivered "
         f"in {time.perf_counter() - started:.1f} s",

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pmsync.cli.context import Env
-from pmsync.cli.report import load_report
 from pmsync.present import document
 from pmsync.present import report as view
+from pmsync.service.report import weekly_report
+from pmsync.service.session import Session
 
 
 def main() -> None:
@@ -33,8 +33,7 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        with Env(db=str(db), today_text=today.isoformat()).store() as store:
-            r = load_report(store, 4)
+        r = weekly_report(Session(str(db), today), 4)
     console = Console(
         record=True, width=110, force_terminal=True, color_system="truecolor", file=io.StringIO()
     )

@@ -1,9 +1,9 @@
 """A believable sample team, for `pmsync demo` and, scaled up, for the benchmarks.
 
 Everything is drawn from one seeded generator relative to `today`, so the same arguments
-always give the same team. Rows are bulk-inserted through the store in one transaction,
-which is what lets the benchmark portfolio (100 PMs, 10,000 open and 20,000 delivered
-deals) be built in seconds.
+always give the same team, as table rows with their ids, which `service.admin.build_demo`
+writes in one batch of bulk inserts: the benchmark portfolio (100 PMs, 10,000 open and
+20,000 delivered deals) is built in seconds.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-
-from pmsync.storage.store import Store
 
 _FIRST = [
     "Ann",
@@ -85,10 +83,8 @@ class Size:
 BENCHMARK = Size(pms=100, open_deals=10_000, delivered=20_000)
 
 
-def build(store: Store, today: date, size: Size | None = None, seed: int = 7) -> dict[str, int]:
-    """Fill an empty database with a team; returns how many records of each it made."""
-    rows = generate(today, size or Size(), seed)
-    store.bulk_insert(rows)
+def summary(rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """How many PMs, open and delivered deals a generated team has."""
     return {
         "pms": len(rows["pms"]),
         "open": sum(1 for d in rows["deals"] if d["stage"] not in ("delivered",)),
@@ -100,8 +96,11 @@ def _stamp(d: date, rng: random.Random) -> str:
     return f"{d.isoformat()}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00"
 
 
-def generate(today: date, size: Size, seed: int) -> dict[str, list[dict[str, Any]]]:
+def generate(
+    today: date, size: Size | None = None, seed: int = 7
+) -> dict[str, list[dict[str, Any]]]:
     """The team as table rows, ids assigned, ready for one bulk insert."""
+    size = size or Size()
     rng = random.Random(seed)
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")

@@ -59,7 +59,9 @@ class PmsyncGroup(TyperGroup):
                 **extra,
             )
         except PmsyncError as exc:
-            _fail(str(exc), exc.exit_code)
+            from pmsync.cli.messages import describe
+
+            _fail(describe(exc), exc.exit_code)
         except click_exc.NoArgsIsHelpError as exc:
             # Asking for nothing (`pmsync deal`) is asking for help, not an error.
             sys.stdout.write(exc.format_message() + "\n")

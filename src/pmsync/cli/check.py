@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, deal_id, env, forecaster
+from pmsync.cli.context import JsonOpt, deal_id, env
 from pmsync.core.rules import check_hours, check_range
 from pmsync.errors import BadInput
 from pmsync.present import output
@@ -59,8 +59,8 @@ def check_date(
 
     Nothing is written. Exit codes: 0 realistic, 3 at risk, 4 unrealistic, 2 bad input.
     """
-    from pmsync.core.forecast import Candidate
     from pmsync.present import checkdate
+    from pmsync.service.forecasting import check_date as check
 
     e = env(ctx)
     promised = e.plan_date(by, "--by")
@@ -76,51 +76,26 @@ def check_date(
         check_range(hours, low, high)
     elif low is not None or high is not None:
         raise BadInput("--low and --high go with --hours")
-    with e.store() as store:
-        engine = forecaster(store, include_pipeline=include_pipeline)
-        reference = None
-        if deal is not None:
-            cand, pm = _recorded(store, deal_id(deal), promised, begin, pm)
-        else:
-            if hours is None:
-                if kind is None:
-                    raise BadInput(
-                        "say how much work: --hours H (or --kind K to use the "
-                        "median of past deals of that kind)"
-                    )
-                hours, n = engine.history.reference_hours(kind)
-                reference = (kind, hours, n)
-            cand = Candidate(hours=hours, promised=promised, start=begin, low=low, high=high)
-        if pm is not None:
-            pm = store.pm(pm).name
-        result = engine.check(cand, pm)
-    if reference is not None:
-        from dataclasses import replace
-
-        result = replace(result, reference=reference)
+    did = deal_id(deal) if deal is not None else None
+    if did is None and hours is None and kind is None:
+        raise BadInput(
+            "say how much work: --hours H (or --kind K to use the "
+            "median of past deals of that kind)"
+        )
+    result = check(
+        e.session,
+        deal_id=did,
+        hours=hours,
+        low=low,
+        high=high,
+        kind=kind,
+        promised=promised,
+        start=begin,
+        pm=pm,
+        include_pipeline=include_pipeline,
+    )
     if as_json:
         output.print_json(checkdate.to_json(result))
     else:
-        checkdate.render(result, asked_date=cand.promised is not None)
+        checkdate.render(result, asked_date=result.asked is not None)
     raise typer.Exit(checkdate.EXIT_CODES[result.best.verdict])
-
-
-def _recorded(store, did, promised, begin, pm):
-    from pmsync.core.forecast import Candidate
-
-    d = store.deal(did)
-    if not d.is_open:
-        raise BadInput(f"deal {did} is {d.stage}; check-date is for open deals")
-    if d.estimate is None:
-        raise BadInput(f"deal {did} has no estimate; add one: pmsync estimate add {did} HOURS")
-    cand = Candidate(
-        hours=d.estimate.hours,
-        promised=promised or d.promised,
-        start=begin or d.start,
-        low=d.estimate.low,
-        high=d.estimate.high,
-        logged=d.logged_hours,
-        deal_id=d.id,
-        title=d.title,
-    )
-    return cand, pm or d.pm

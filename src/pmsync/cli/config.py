@@ -5,19 +5,14 @@ from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, env
-from pmsync.errors import BadInput
-from pmsync.present import output
+from pmsync.cli.commands import summary
+from pmsync.cli.context import JsonOpt, session
+from pmsync.core.settings import SETTINGS
+from pmsync.errors import UnknownSetting
+from pmsync.present import output, tables
+from pmsync.service import admin
 
-app = typer.Typer(
-    help="Team settings (at-risk buffer, forecast samples, report sender...).", no_args_is_help=True
-)
-
-
-def _known() -> dict[str, str]:
-    from pmsync.storage.store import SETTING_HELP
-
-    return SETTING_HELP
+app = typer.Typer(help=summary("config"), no_args_is_help=True)
 
 
 @app.command("get")
@@ -29,23 +24,15 @@ def get(
     as_json: JsonOpt = False,
 ) -> None:
     """Show settings with their current values."""
-    with env(ctx).store() as store:
-        values = {k: v for k, v in asdict(store.settings()).items() if k in _known()}
+    values = asdict(admin.settings(session(ctx)))
     if key is not None:
         if key not in values:
-            raise BadInput(f"unknown setting '{key}'; known: {', '.join(sorted(values))}")
+            raise UnknownSetting(key, sorted(values))
         values = {key: values[key]}
     if as_json:
         output.print_json(values)
         return
-    output.print_table(
-        list(values.items()),
-        [
-            ("setting", lambda kv: kv[0]),
-            ("value", lambda kv: kv[1]),
-            ("meaning", lambda kv: _known()[kv[0]]),
-        ],
-    )
+    tables.settings_table(values, lambda name: SETTINGS[name][1])
 
 
 @app.command("set")
@@ -56,8 +43,7 @@ def set_(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a setting for everyone who uses this database."""
-    with env(ctx).store(write=True) as store:
-        typed = store.set_setting(key, value)
+    typed = admin.set_setting(session(ctx), key, value)
     if as_json:
         output.print_json({key: typed})
     else:

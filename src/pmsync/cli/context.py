@@ -1,10 +1,7 @@
-"""What every command shares: the database, today's date, and common options."""
+"""What every command shares: the session (database, today) and common options."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -16,22 +13,28 @@ from pmsync.core.dates import parse_date
 from pmsync.errors import BadInput
 
 if TYPE_CHECKING:
-    from pmsync.core.forecast import Forecaster
-    from pmsync.core.models import Deal
-    from pmsync.storage.store import Store
+    from pmsync.service.session import Session
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @dataclass
 class Env:
+    """The root options as given (Typer has already read PMSYNC_DB and PMSYNC_TODAY)."""
+
     db: str | None = None
     today_text: str | None = None
 
     @cached_property
     def today(self) -> date:
-        text = self.today_text or os.environ.get("PMSYNC_TODAY")
-        return parse_date(text, date.today(), "--today") if text else date.today()
+        real = date.today()
+        return parse_date(self.today_text, real, "--today") if self.today_text else real
+
+    @cached_property
+    def session(self) -> Session:
+        from pmsync.service.session import Session
+
+        return Session(self.db, self.today)  # a bad --today is bad input before any file
 
     def date(self, text: str | None, what: str) -> date | None:
         return None if text is None else parse_date(text, self.today, what)
@@ -42,30 +45,16 @@ class Env:
 
         return check_horizon(self.date(text, what), self.today, what)
 
-    @contextlib.contextmanager
-    def store(self, write: bool = False, dry_run: bool = False) -> Iterator[Store]:
-        import sqlite3
-
-        from pmsync.storage.connection import resolve_path, translate
-        from pmsync.storage.store import Store
-
-        today = self.today  # a bad --today is bad input before any file is touched
-        path = resolve_path(self.db)
-        store = Store(path, today)
-        try:
-            with store.write(dry_run) if write else store.read():
-                yield store
-        except sqlite3.Error as exc:
-            raise translate(exc, path) from None
-        finally:
-            store.close()
-
 
 def env(ctx: typer.Context) -> Env:
     root = ctx.find_root()
     if not isinstance(root.obj, Env):
         root.obj = Env()
     return root.obj
+
+
+def session(ctx: typer.Context) -> Session:
+    return env(ctx).session
 
 
 def need_one(**options: object) -> None:
@@ -85,24 +74,3 @@ def deal_id(text: str) -> int:
     if value <= 0:
         raise BadInput(f"'{text}' is not a deal id; ids are positive whole numbers")
     return value
-
-
-def forecaster(
-    store: Store,
-    include_pipeline: bool = False,
-    open_deals: list[Deal] | None = None,
-) -> Forecaster:
-    """The forecast engine loaded with the team, its open work and its history."""
-    from pmsync.core.forecast import Forecaster
-    from pmsync.core.models import OPEN_STAGES
-    from pmsync.storage import holiday_cache
-
-    holiday_cache.load()
-    return Forecaster(
-        pms=store.pms(),
-        deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),
-        delivered=store.history(),
-        today=store.today,
-        settings=store.settings(),
-        include_pipeline=include_pipeline,
-    )

@@ -5,58 +5,31 @@ from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, env
-from pmsync.present import output
+from pmsync.cli.commands import summary
+from pmsync.cli.context import JsonOpt, env, session
+from pmsync.present import output, tables
+from pmsync.present.records import health_json
+from pmsync.service import admin
 
-app = typer.Typer(
-    help="The database file: where it is, whether it is sound, backups.", no_args_is_help=True
-)
+app = typer.Typer(help=summary("db"), no_args_is_help=True)
 
 
 @app.command("path")
 def path(ctx: typer.Context) -> None:
     """Print where the database is (from --db, PMSYNC_DB or the default)."""
-    from pmsync.storage.connection import resolve_path
+    from pmsync.service.session import database_path
 
-    output.say(str(resolve_path(env(ctx).db)))
+    output.say(str(database_path(env(ctx).db)))
 
 
 @app.command("check")
 def check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Check integrity, foreign keys and schema version; exit 1 when something is wrong."""
-    from pmsync.storage import maintenance
-    from pmsync.storage.schema import SCHEMA_VERSION
-
-    with env(ctx).store() as store:
-        health = maintenance.check(store.conn, store.path)
+    health = admin.check(session(ctx))
     if as_json:
-        output.print_json(
-            {
-                "path": str(health.path),
-                "ok": health.ok,
-                "schema_version": health.schema_version,
-                "integrity": health.integrity,
-                "foreign_keys": health.foreign_keys,
-                "counts": health.counts,
-            }
-        )
+        output.print_json(health_json(health))
     else:
-        output.print_fields(
-            [
-                ("database", str(health.path)),
-                ("schema", f"version {health.schema_version} (this pmsync: {SCHEMA_VERSION})"),
-                ("integrity", "; ".join(health.integrity[:5])),
-                (
-                    "foreign keys",
-                    "ok"
-                    if not health.foreign_keys
-                    else f"{len(health.foreign_keys)} broken: "
-                    + "; ".join(health.foreign_keys[:3]),
-                ),
-                ("records", ", ".join(f"{n} {t}" for t, n in health.counts.items())),
-            ]
-        )
-        output.say("OK" if health.ok else "PROBLEMS FOUND: restore a backup (pmsync db restore)")
+        tables.health(health)
     if not health.ok:
         raise typer.Exit(1)
 
@@ -68,11 +41,8 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Copy the database consistently, even while others are writing to it."""
-    from pmsync.storage import maintenance
-
     target = Path(file).expanduser()
-    with env(ctx).store() as store:
-        maintenance.backup(store.conn, target, overwrite=force)
+    admin.backup(session(ctx), target, overwrite=force)
     output.say(f"Backed up to {target}.")
 
 
@@ -82,16 +52,7 @@ def restore(
     file: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by pmsync.")],
 ) -> None:
     """Replace the database with a backup (refuses anything that is not a pmsync database)."""
-    from pmsync.storage import maintenance
-    from pmsync.storage.connection import connect, migrate_in_place, resolve_path
-
     source = Path(file).expanduser()
-    maintenance.validate_backup(source)
-    target = resolve_path(env(ctx).db)
-    conn = connect(target)
-    try:
-        maintenance.restore(conn, source)
-        migrate_in_place(conn, target)  # a backup from an older pmsync
-    finally:
-        conn.close()
-    output.say(f"Restored {target} from {source}.")
+    sess = session(ctx)
+    admin.restore(sess, source)
+    output.say(f"Restored {sess.path} from {source}.")

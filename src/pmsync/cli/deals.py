@@ -1,25 +1,24 @@
 """`pmsync deal ...`: deals through their life cycle."""
 
-from operator import attrgetter
 from typing import Annotated, Any
 
 import typer
 
-from pmsync.cli.context import JsonOpt, deal_id, env, forecaster, need_one
+from pmsync.cli.commands import summary
+from pmsync.cli.context import JsonOpt, deal_id, env, need_one, session
 from pmsync.core.dates import human
-from pmsync.core.models import OPEN_STAGES, STAGES, Estimate, WorklogEntry
+from pmsync.core.lifecycle import NEW_DEAL_STAGES, OPEN_STAGES, STAGES
+from pmsync.core.models import Deal, Estimate, WorklogEntry
 from pmsync.core.rules import (
     check_choice,
     check_hours,
-    check_loggable,
     check_money,
-    check_move,
     check_probability,
     check_range,
     check_text,
 )
 from pmsync.errors import BadInput
-from pmsync.present import output
+from pmsync.present import output, tables
 from pmsync.present.records import (
     deal_json,
     estimate_json,
@@ -28,10 +27,9 @@ from pmsync.present.records import (
     update_json,
     worklog_json,
 )
+from pmsync.service import deals as use
 
-app = typer.Typer(
-    help="Deals: add, list, update, sign, log hours, deliver, lose.", no_args_is_help=True
-)
+app = typer.Typer(help=summary("deal"), no_args_is_help=True)
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The deal's id.")]
 Seller = Annotated[str | None, typer.Option("--seller", help="Who sold it.")]
@@ -65,10 +63,6 @@ def _check_numbers(value: float | None, probability: float | None) -> None:
         check_probability(probability)
 
 
-def _verdict_style(v: Any) -> str | None:
-    return output.VERDICT_STYLE.get(v) if isinstance(v, str) else None
-
-
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -97,7 +91,7 @@ def add(
     e = env(ctx)
     if client is None:
         raise BadInput("a deal needs --client NAME")
-    stage = check_choice(stage, ("pipeline", "signed"), "stage for a new deal")
+    stage = check_choice(stage, tuple(NEW_DEAL_STAGES), "stage for a new deal")
     _check_numbers(value, probability)
     estimate = None
     if hours is not None:
@@ -120,8 +114,7 @@ def add(
         "stakeholder": stakeholder,
         "external_id": external_id,
     }
-    with e.store(write=True) as store:
-        deal = store.add_deal(fields, estimate)
+    deal = use.add(e.session, fields, estimate)
     if as_json:
         output.print_json(deal_json(deal))
     else:
@@ -145,176 +138,29 @@ def list_(
     """List deals with their forecast finish and verdict (open deals by default)."""
     chosen = check_choice(stage or "open", (*STAGES, "open", "all"), "stage")
     stages = {"open": OPEN_STAGES, "all": None}.get(chosen, (chosen,))
-    with env(ctx).store() as store:
-        deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
-        wanted = {d.pm for d in deals if d.is_open and d.pm}
-        forecasts = {}
-        if wanted:
-            # Every open deal of these PMs is load, whatever the filter shows.
-            unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
-            engine = forecaster(store, open_deals=deals if unfiltered else None)
-            forecasts = engine.portfolio(sorted(wanted))
+    found = use.listing(session(ctx), stages, seller=seller, pm=pm, client=client)
     if as_json:
-        output.print_json([deal_json(d, forecasts.get(d.id)) for d in deals])
+        output.print_json([deal_json(d, found.forecasts.get(d.id)) for d in found.deals])
         return
-    output.print_table(
-        deals,
-        [
-            ("id", attrgetter("id")),
-            ("title", attrgetter("title")),
-            ("client", attrgetter("client")),
-            ("stage", attrgetter("stage")),
-            ("pm", attrgetter("pm")),
-            ("hours", lambda d: d.estimate.hours if d.estimate else None),
-            ("left", lambda d: d.remaining_hours if d.is_open else None),
-            ("promised", attrgetter("promised")),
-            ("finish", lambda d: _finish(forecasts.get(d.id))),
-            ("verdict", lambda d: _verdict(d, forecasts.get(d.id))),
-        ],
-        numeric=("id", "hours", "left"),
-        styles={"verdict": _verdict_style},
-        empty="No deals match. Add one: pmsync deal add TITLE --client NAME",
-    )
-
-
-def _finish(f: Any) -> Any:
-    return None if f is None else f.safe_finish
-
-
-def _verdict(deal: Any, f: Any) -> str | None:
-    if f is not None and f.verdict:
-        return f.verdict
-    if not deal.is_open:
-        return None
-    if deal.stage == "pipeline":
-        return None
-    if deal.pm is None:
-        return "no PM"
-    if deal.estimate is None:
-        return "no estimate"
-    return "no promise" if deal.promised is None else None
+    tables.deal_list(found.deals, found.forecasts)
 
 
 @app.command("show")
 def show(ctx: typer.Context, id_: IdArg, as_json: JsonOpt = False) -> None:
     """Show a deal with its forecast, estimates, worklog, terms, updates and promise history."""
-    did = deal_id(id_)
-    with env(ctx).store() as store:
-        deal = store.deal(did)
-        forecast = None
-        if deal.is_open and deal.pm:
-            forecast = forecaster(store).portfolio([deal.pm]).get(did)
-        estimates = store.estimates(did)
-        worklog = store.worklog(did)
-        terms = store.terms(deal_id=did)
-        updates = store.updates(deal_id=did)
-        history = store.promise_history(did)
+    r = use.show(session(ctx), deal_id(id_))
     if as_json:
-        out = deal_json(deal, forecast)
+        out = deal_json(r.deal, r.forecast)
         out.update(
-            estimates=[estimate_json(x) for x in estimates],
-            worklog=[worklog_json(x) for x in worklog],
-            terms=[term_json(t) for t in terms],
-            updates=[update_json(u) for u in updates],
-            promise_history=[promise_json(p) for p in history],
+            estimates=[estimate_json(x) for x in r.estimates],
+            worklog=[worklog_json(x) for x in r.worklog],
+            terms=[term_json(t) for t in r.terms],
+            updates=[update_json(u) for u in r.updates],
+            promise_history=[promise_json(p) for p in r.promise_history],
         )
         output.print_json(out)
         return
-    pairs: list[tuple[str, Any]] = [
-        ("client", deal.client),
-        ("stage", deal.stage),
-        ("seller", deal.seller),
-        ("kind", deal.kind),
-        ("value", deal.value),
-        ("probability", deal.probability),
-        ("pm", deal.pm),
-        ("stakeholder", deal.stakeholder),
-        ("external id", deal.external_id),
-        ("promised", deal.promised),
-        ("start", deal.start),
-        ("signed on", deal.signed_on),
-        ("estimate", f"{output.fmt(deal.estimate.hours)} h" if deal.estimate else None),
-        (
-            "logged",
-            f"{output.fmt(deal.logged_hours)} h"
-            + (" (over estimate)" if deal.over_estimate else ""),
-        ),
-    ]
-    if deal.stage == "delivered":
-        pairs += [("delivered on", deal.delivered_on), ("actual hours", deal.actual_hours)]
-    if deal.stage == "lost":
-        pairs.append(("lost because", deal.lost_reason))
-    if forecast is not None:
-        pairs += [
-            ("forecast", f"{human(forecast.start)} to {human(forecast.finish)}"),
-            (
-                "p50 / p80",
-                f"{human(forecast.p50)} / {human(forecast.p80)}" if forecast.p80 else None,
-            ),
-            ("verdict", forecast.verdict),
-            (
-                "slack",
-                f"{forecast.slack_days} working days" if forecast.slack_days is not None else None,
-            ),
-        ]
-    output.print_fields(pairs, title=f"Deal {deal.id}: {deal.title}")
-    sections = [
-        (
-            "Estimates",
-            estimates,
-            [
-                ("id", lambda x: x.id),
-                ("hours", lambda x: x.hours),
-                ("low", lambda x: x.low),
-                ("high", lambda x: x.high),
-                ("by", lambda x: x.author),
-                ("note", lambda x: x.note),
-                ("when", lambda x: x.created),
-            ],
-        ),
-        (
-            "Worklog",
-            worklog,
-            [("on", lambda x: x.on), ("hours", lambda x: x.hours), ("note", lambda x: x.note)],
-        ),
-        (
-            "Special terms",
-            terms,
-            [
-                ("id", lambda x: x.id),
-                ("kind", lambda x: x.kind),
-                ("due", lambda x: x.due),
-                ("amount", lambda x: x.amount),
-                ("status", lambda x: x.status),
-                ("ack by", lambda x: x.acknowledged_by),
-                ("text", lambda x: x.text),
-            ],
-        ),
-        (
-            "Updates",
-            updates,
-            [
-                ("when", lambda x: x.created),
-                ("signal", lambda x: x.signal),
-                ("by", lambda x: x.by),
-                ("text", lambda x: x.text),
-            ],
-        ),
-        (
-            "Promised-date history",
-            history,
-            [("changed", lambda x: x.changed), ("from", lambda x: x.old), ("to", lambda x: x.new)],
-        ),
-    ]
-    for title, rows, cols in sections:
-        output.say("")
-        output.print_table(
-            rows,
-            cols,
-            title=title,
-            empty=f"{title}: none",
-            numeric=("hours", "low", "high", "amount"),
-        )
+    tables.deal_show(r)
 
 
 @app.command("update")
@@ -378,24 +224,11 @@ def update(
             changes[key] = None if val.lower() == "none" else e.plan_date(val, f"--{key}")
     if pm is not None:
         changes["pm"] = None if pm.lower() == "none" else pm
-    with e.store(write=True) as store:
-        current = store.deal(did)
-        if stage is not None:
-            check_move(did, current.stage, stage.lower())
-            if stage.lower() in ("signed", "delivered", "lost"):
-                raise BadInput(f"use pmsync deal {_STAGE_VERB[stage.lower()]} {did} for that")
-        if not current.is_open:
-            raise BadInput(f"deal {did} is {current.stage}; closed deals can't be changed")
-        deal = store.update_deal(did, changes)
-        if stage is not None:
-            deal = store.set_stage(did, stage.lower())
+    deal = use.update(e.session, did, changes, stage.lower() if stage is not None else None)
     if as_json:
         output.print_json(deal_json(deal))
     else:
         output.say(f"Updated deal {deal.id}: {deal.title}.")
-
-
-_STAGE_VERB = {"signed": "sign", "delivered": "deliver", "lost": "lose"}
 
 
 @app.command("sign")
@@ -411,9 +244,7 @@ def sign(
     e = env(ctx)
     did = deal_id(id_)
     when = e.date(on, "--on") or e.today
-    with e.store(write=True) as store:
-        check_move(did, store.deal(did).stage, "signed")
-        deal = store.set_stage(did, "signed", signed_on=when)
+    deal = use.sign(e.session, did, when)
     _done(deal, as_json, f"Signed deal {deal.id} on {human(when)}: {deal.title}.")
 
 
@@ -433,19 +264,14 @@ def log(
     did = deal_id(id_)
     check_hours(hours, "HOURS")
     when = e.date(on, "--on") or e.today
-    with e.store(write=True) as store:
-        deal = store.deal(did)
-        check_loggable(did, deal.stage)
-        entry = store.log_hours(WorklogEntry(did, hours, when, note))
-        if deal.stage == "signed":
-            store.set_stage(did, "active")
-        deal = store.deal(did)
+    logged = use.log(e.session, WorklogEntry(did, hours, when, note))
+    entry, deal = logged.entry, logged.deal
     if as_json:
         output.print_json(worklog_json(entry) | {"deal": deal_json(deal)})
         return
     left = deal.remaining_hours
     tail = f"; {output.fmt(left)} h left" if left is not None else ""
-    if deal.over_estimate:
+    if deal.over_estimate and deal.estimate is not None:
         tail = f"; {output.fmt(deal.logged_hours - deal.estimate.hours)} h over estimate"
     output.say(f"Logged {output.fmt(hours)} h on deal {did} ({human(when)}){tail}.")
 
@@ -469,11 +295,7 @@ def deliver(
     when = e.date(on, "--on") or e.today
     if actual_hours is not None:
         check_hours(actual_hours, "--actual-hours")
-    with e.store(write=True) as store:
-        deal = store.deal(did)
-        check_move(did, deal.stage, "delivered")
-        actual = actual_hours if actual_hours is not None else (deal.logged_hours or None)
-        deal = store.set_stage(did, "delivered", delivered_on=when, actual_hours=actual)
+    deal = use.deliver(e.session, did, when, actual_hours)
     _done(
         deal,
         as_json,
@@ -491,13 +313,11 @@ def lose(
 ) -> None:
     """Mark a deal lost."""
     did = deal_id(id_)
-    with env(ctx).store(write=True) as store:
-        check_move(did, store.deal(did).stage, "lost")
-        deal = store.set_stage(did, "lost", lost_reason=reason)
+    deal = use.lose(session(ctx), did, reason)
     _done(deal, as_json, f"Marked deal {deal.id} lost: {deal.title}.")
 
 
-def _done(deal: Any, as_json: bool, message: str) -> None:
+def _done(deal: Deal, as_json: bool, message: str) -> None:
     if as_json:
         output.print_json(deal_json(deal))
     else:

@@ -28,16 +28,12 @@ def demo(
     ] = None,
 ) -> None:
     """Build a sample team (never your real database) and show check-date and deal list."""
-    from pmsync.cli.context import Env
-    from pmsync.sample import build
+    from pmsync.service.admin import build_demo
+    from pmsync.service.session import Session
 
     e = env(ctx)
     path = Path(db).expanduser() if db else _demo_path()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    demo_env = Env(db=str(path), today_text=e.today.isoformat())
-    with demo_env.store(write=True) as store:
-        counts = build(store, e.today)
+    counts = build_demo(Session(str(path), e.today))
     output.say(
         f"Demo team: {counts['pms']} PMs, {counts['open']} open deals, "
         f"{counts['delivered']} delivered, in {path}",

@@ -1,20 +1,21 @@
 """`pmsync import|export|calendar`: fitting into the CRM and calendars a team already uses."""
 
-import hashlib
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from pmsync.cli.context import env, forecaster
+from pmsync.cli.commands import summary
+from pmsync.cli.context import session
 from pmsync.errors import BadInput
 
-import_app = typer.Typer(
-    help="Bring records in from other tools (CRM exports).", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from pmsync.core.crm import Rejected
+    from pmsync.storage.exchange import ImportResult
+
+import_app = typer.Typer(help=summary("import"), no_args_is_help=True)
 
 
 def _read_csv(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -89,22 +90,30 @@ def import_deals(
     external id. A bad row refuses the whole file unless --skip-bad."""
     from pmsync.core.crm import parse_map, parse_rows, parse_stage_map
     from pmsync.present import output
-    from pmsync.storage.exchange import import_deals as run_import
+    from pmsync.service.exchange import import_deals as run_import
 
     fields_map = parse_map(mapping or [])
     stages = parse_stage_map(stage_map or [])
     header, rows = _read_csv(file)
     parsed = parse_rows(header, rows, fields_map, stages, date_format)
-    # One pass: a refusal (or a dry run) rolls the whole transaction back.
-    with env(ctx).store(write=True, dry_run=dry_run) as store, _progress(len(parsed.rows)) as tick:
-        result = run_import(store, parsed.rows, tick)
-        refused = sorted(parsed.rejected + result.refused, key=lambda r: r.line)
+
+    def refusals(result: "ImportResult") -> "list[Rejected]":
+        return sorted(parsed.rejected + result.refused, key=lambda r: r.line)
+
+    def acceptable(result: "ImportResult") -> bool:
+        refused = refusals(result)
         if refused and not (skip_bad or dry_run):
             first = refused[0]
             raise BadInput(
                 f"{len(refused)} bad row(s), nothing imported; line {first.line}: "
                 f"{first.reason} (see --dry-run, or --skip-bad to import the rest)"
             )
+        return True
+
+    # One batch: a refusal (or a dry run) writes nothing.
+    with _progress(len(parsed.rows)) as tick:
+        result = run_import(session(ctx), parsed.rows, dry_run, acceptable, tick)
+    refused = refusals(result)
     if as_json:
         output.print_json(
             {
@@ -178,15 +187,17 @@ def export(
     """Export every record, re-importable (export deals | import deals round-trips)."""
     from pmsync.core.rules import check_choice
     from pmsync.present.export import write_csv, write_json
-    from pmsync.storage.exchange import EXPORT_TABLES, export_rows
+    from pmsync.service.exchange import Table
+    from pmsync.service.exchange import export as read_tables
+    from pmsync.storage.store import EXPORT_TABLES
 
     what = check_choice(what, (*EXPORT_TABLES, "all"), "table")
     fmt = check_choice(fmt, ("csv", "json"), "format")
     tables = list(EXPORT_TABLES) if what == "all" else [what]
     if what == "all" and fmt == "csv" and out is None:
         raise BadInput("all tables as CSV need a folder: --out DIR (or use --format json)")
-    with env(ctx).store() as store:
-        data = {t: export_rows(store, t) for t in tables}
+
+    def write(data: "dict[str, Table]") -> None:
         if fmt == "json":
             if out:
                 with open(out, "w", encoding="utf-8") as fh:
@@ -208,6 +219,8 @@ def export(
         else:
             write_csv(sys.stdout, cols, rows)
 
+    read_tables(session(ctx), tables, write)
+
 
 def calendar(
     ctx: typer.Context,
@@ -220,61 +233,21 @@ def calendar(
 ) -> None:
     """An iCalendar file of promised dates, forecast finishes at risk and special-term due
     dates with reminders; subscribe to it and events update in place."""
-    from pmsync.core.dates import human
     from pmsync.present.export import calendar_file
-    from pmsync.storage.exchange import event_identity
+    from pmsync.service.exchange import calendar_events
 
-    events = []
-    with env(ctx).store(write=True) as store:
-        engine = forecaster(store)
-        forecasts = engine.portfolio()
-        deals = engine.deals
+    target: list[BinaryIO] = []
 
-        def add(key: str, day: date, summary: str, description: str, remind: int = 0) -> None:
-            print_ = f"{day}|{summary}|{description}|{remind}"
-            uid, seq = event_identity(store, key, hashlib.sha1(print_.encode()).hexdigest())
-            events.append(
-                {
-                    "uid": uid,
-                    "sequence": seq,
-                    "day": day,
-                    "summary": summary,
-                    "description": description,
-                    "remind_days": remind,
-                }
-            )
+    def open_output() -> None:
+        # Opened before the event ids are recorded: a file that can't be written records none.
+        target.append(open(out, "wb") if out else sys.stdout.buffer)  # noqa: SIM115
 
-        for d in deals.values():
-            if d.promised:
-                add(
-                    f"promise:{d.id}",
-                    d.promised,
-                    f"Promised: {d.title} ({d.client})",
-                    f"Deal {d.id}, {d.stage}; PM {d.pm or 'none'}; seller {d.seller or '-'}.",
-                )
-            f = forecasts.get(d.id)
-            if f and f.verdict in ("at-risk", "unrealistic") and f.safe_finish:
-                add(
-                    f"forecast:{d.id}",
-                    f.safe_finish,
-                    f"Forecast finish ({f.verdict}): {d.title}",
-                    f"Deal {d.id} is promised for {human(d.promised)}; "
-                    f"the forecast says {human(f.safe_finish)}.",
-                )
-        for t in store.terms(open_only=True):
-            deal = deals.get(t.deal_id) or store.deal(t.deal_id)
-            add(
-                f"term:{t.id}",
-                t.due,
-                f"{t.kind.title()} due: {t.text}",
-                f"Special term {t.id} of deal {deal.id} ({deal.title}, {deal.client})"
-                + (f"; {t.amount:,.0f} at stake" if t.amount else "")
-                + ".",
-                remind=t.remind_days,
-            )
-        # Written inside the transaction: if the file can't be, the new event ids roll back.
-        body = calendar_file(events)
+    events = calendar_events(session(ctx), before_write=open_output)
+    if not target:
+        open_output()
+    body = calendar_file(events)
+    try:
+        target[0].write(body)
+    finally:
         if out:
-            Path(out).write_bytes(body)
-        else:
-            sys.stdout.buffer.write(body)
+            target[0].close()

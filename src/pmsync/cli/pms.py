@@ -4,16 +4,16 @@ from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, env, need_one
+from pmsync.cli.commands import summary
+from pmsync.cli.context import JsonOpt, env, need_one, session
 from pmsync.core.calendar import check_holidays, format_workdays, parse_workdays
 from pmsync.core.models import PM, TimeOff
 from pmsync.core.rules import check_capacity, check_span, check_text
-from pmsync.present import output
-from pmsync.present.records import pm_json
+from pmsync.present import output, tables
+from pmsync.present.records import pm_json, timeoff_json
+from pmsync.service import pms as use
 
-app = typer.Typer(
-    help="Project managers: capacity, working days, holidays and time off.", no_args_is_help=True
-)
+app = typer.Typer(help=summary("pm"), no_args_is_help=True)
 
 Capacity = Annotated[
     float | None, typer.Option("--capacity", "-c", help="Hours per week the PM can give to deals.")
@@ -45,28 +45,8 @@ def _holidays(text: str | None) -> str | None:
 def _show(pm: PM, as_json: bool) -> None:
     if as_json:
         output.print_json(pm_json(pm))
-        return
-    output.print_fields(
-        [
-            ("name", pm.name),
-            ("email", pm.email),
-            (
-                "capacity",
-                f"{output.fmt(pm.capacity)} h/week "
-                f"({output.fmt(round(pm.hours_per_day, 2))} h per working day)",
-            ),
-            ("working days", format_workdays(pm.workdays)),
-            ("holidays", pm.holidays),
-            (
-                "time off",
-                "; ".join(
-                    f"{t.start} to {t.end}" + (f" ({t.reason})" if t.reason else "")
-                    for t in pm.timeoff
-                )
-                or None,
-            ),
-        ]
-    )
+    else:
+        tables.pm_show(pm)
 
 
 @app.command("add")
@@ -91,8 +71,7 @@ def add(
         workdays=parse_workdays("mon-fri" if workdays is None else workdays),
         holidays=_holidays(holidays),
     )
-    with env(ctx).store(write=True) as store:
-        pm = store.add_pm(pm)
+    pm = use.add(session(ctx), pm)
     if as_json:
         output.print_json(pm_json(pm))
     else:
@@ -104,33 +83,17 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List PMs with their capacity."""
-    with env(ctx).store() as store:
-        pms = store.pms()
+    pms = use.listing(session(ctx))
     if as_json:
         output.print_json([pm_json(p) for p in pms])
         return
-    output.print_table(
-        pms,
-        [
-            ("name", lambda p: p.name),
-            ("h/week", lambda p: p.capacity),
-            ("h/day", lambda p: round(p.hours_per_day, 2)),
-            ("days", lambda p: format_workdays(p.workdays)),
-            ("holidays", lambda p: p.holidays),
-            ("time off", lambda p: len(p.timeoff) or None),
-            ("email", lambda p: p.email),
-        ],
-        numeric=("h/week", "h/day", "time off"),
-        empty="No PMs yet. Add one: pmsync pm add NAME --capacity 40",
-    )
+    tables.pm_list(pms)
 
 
 @app.command("show")
 def show(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
     """Show one PM, with time off."""
-    with env(ctx).store() as store:
-        pm = store.pm(name)
-    _show(pm, as_json)
+    _show(use.show(session(ctx), name), as_json)
 
 
 @app.command("update")
@@ -157,8 +120,7 @@ def update(
         changes["workdays"] = parse_workdays(workdays)
     if holidays is not None:
         changes["holidays"] = _holidays(holidays)
-    with env(ctx).store(write=True) as store:
-        pm = store.update_pm(name, changes)
+    pm = use.update(session(ctx), name, changes)
     if as_json:
         output.print_json(pm_json(pm))
     else:
@@ -168,8 +130,7 @@ def update(
 @app.command("remove")
 def remove(ctx: typer.Context, name: NameArg) -> None:
     """Remove a PM who has no open deals (delivered deals keep their history)."""
-    with env(ctx).store(write=True) as store:
-        pm = store.remove_pm(name)
+    pm = use.remove(session(ctx), name)
     output.say(f"Removed PM {pm.name}.")
 
 
@@ -189,19 +150,9 @@ def timeoff(
     first, last = e.date(start, "FROM"), e.date(end, "TO")
     assert first and last
     check_span(first, last, "time off")
-    with e.store(write=True) as store:
-        off = store.add_timeoff(name, TimeOff(first, last, reason))
-        pm = store.pm(name)
+    pm, off = use.add_timeoff(e.session, name, TimeOff(first, last, reason))
     if as_json:
-        output.print_json(
-            {
-                "id": off.id,
-                "pm": pm.name,
-                "from": off.start.isoformat(),
-                "to": off.end.isoformat(),
-                "reason": off.reason,
-            }
-        )
+        output.print_json(timeoff_json(pm, off))
     else:
         days = (off.end - off.start).days + 1
         output.say(

@@ -1,12 +1,12 @@
 """`pmsync estimate|term|update ...`: what PMs and sellers record about a deal."""
 
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, deal_id, env, forecaster
-from pmsync.core.models import DATED_TERM_KINDS, Estimate, Term, Update
+from pmsync.cli.commands import summary
+from pmsync.cli.context import JsonOpt, deal_id, env, session
+from pmsync.core.models import Estimate, Term, Update
 from pmsync.core.rules import (
     check_days,
     check_hours,
@@ -17,15 +17,14 @@ from pmsync.core.rules import (
     check_text,
 )
 from pmsync.errors import BadInput
-from pmsync.present import output
+from pmsync.present import output, tables
 from pmsync.present.records import estimate_json, term_json, update_json
+from pmsync.service import records as use
 
 DealArg = Annotated[str, typer.Argument(metavar="DEAL", help="The deal's id.")]
 
 # -- estimates -----------------------------------------------------------------------
-estimate_app = typer.Typer(
-    help="Effort estimates: the latest counts; history is kept.", no_args_is_help=True
-)
+estimate_app = typer.Typer(help=summary("estimate"), no_args_is_help=True)
 
 
 @estimate_app.command("add")
@@ -43,11 +42,7 @@ def estimate_add(
     did = deal_id(deal)
     check_hours(hours, "HOURS")
     check_range(hours, low, high)
-    with env(ctx).store(write=True) as store:
-        d = store.deal(did)
-        if not d.is_open:
-            raise BadInput(f"deal {did} is {d.stage}; estimates are for open deals")
-        est = store.add_estimate(Estimate(did, hours, low, high, by, note))
+    est = use.add_estimate(session(ctx), Estimate(did, hours, low, high, by, note))
     if as_json:
         output.print_json(estimate_json(est))
     else:
@@ -59,31 +54,16 @@ def estimate_add(
 def estimate_list(ctx: typer.Context, deal: DealArg, as_json: JsonOpt = False) -> None:
     """A deal's estimates, oldest first (the last one counts)."""
     did = deal_id(deal)
-    with env(ctx).store() as store:
-        store.deal(did)
-        rows = store.estimates(did)
+    rows = use.estimates(session(ctx), did)
     if as_json:
         output.print_json([estimate_json(e) for e in rows])
         return
-    output.print_table(
-        rows,
-        [
-            ("id", lambda e: e.id),
-            ("hours", lambda e: e.hours),
-            ("low", lambda e: e.low),
-            ("high", lambda e: e.high),
-            ("by", lambda e: e.author),
-            ("note", lambda e: e.note),
-            ("when", lambda e: e.created),
-        ],
-        numeric=("id", "hours", "low", "high"),
-        empty=f"Deal {did} has no estimate yet: pmsync estimate add {did} HOURS",
-    )
+    tables.estimate_list(rows, did)
 
 
 # -- special terms -------------------------------------------------------------------
 term_app = typer.Typer(
-    help="Special contract terms: due dates, money at stake, acknowledgements.",
+    help=summary("term"),
     no_args_is_help=True,
 )
 TermArg = Annotated[str, typer.Argument(metavar="TERM_ID", help="The term's id.")]
@@ -132,12 +112,9 @@ def term_add(
     if amount is not None:
         check_money(amount, "--amount")
     body = check_text(text, "the term's text")
-    with e.store(write=True) as store:
-        days = check_days(
-            remind_days if remind_days is not None else store.settings().remind_days,
-            "--remind-days",
-        )
-        term = store.add_term(Term(0, did, body, when, kind, amount, days))
+    if remind_days is not None:
+        check_days(remind_days, "--remind-days")
+    term = use.add_term(e.session, Term(0, did, body, when, kind, amount), remind_days)
     if as_json:
         output.print_json(term_json(term))
     else:
@@ -165,52 +142,11 @@ def term_list(
     did = deal_id(deal) if deal is not None else None
     if due_within is not None:
         check_days(due_within, "--due-within")
-    with e.store() as store:
-        terms = store.terms(deal_id=did, open_only=open_)
-        if due_within is not None:
-            horizon = e.today + timedelta(days=due_within)
-            terms = [t for t in terms if t.due <= horizon]
-        if unacknowledged:
-            terms = [t for t in terms if not t.acknowledged_by]
-        risky = terms_at_risk(store, terms)
+    found = use.list_terms(e.session, did, open_, due_within, unacknowledged)
     if as_json:
-        output.print_json([term_json(t, t.id in risky) for t in terms])
+        output.print_json([term_json(t, t.id in found.at_risk) for t in found.terms])
         return
-    output.print_table(
-        terms,
-        [
-            ("id", lambda t: t.id),
-            ("deal", lambda t: t.deal_id),
-            ("kind", lambda t: t.kind),
-            ("due", lambda t: t.due),
-            ("amount", lambda t: t.amount),
-            ("status", lambda t: t.status),
-            ("ack by", lambda t: t.acknowledged_by),
-            ("risk", lambda t: f"at risk: finish {risky[t.id]}" if t.id in risky else None),
-            ("text", lambda t: t.text),
-        ],
-        numeric=("id", "deal", "amount"),
-        styles={"risk": lambda v: "bold red" if v else None},
-        empty="No terms match.",
-    )
-
-
-def terms_at_risk(store: Any, terms: list[Term]) -> dict[int, Any]:
-    """Open dated terms due before their deal's forecast finish -> that finish."""
-    dated = [t for t in terms if t.status == "open" and t.kind in DATED_TERM_KINDS]
-    if not dated:
-        return {}
-    deals = {t.deal_id: store.deal(t.deal_id) for t in dated}
-    pms = sorted({d.pm for d in deals.values() if d.pm and d.is_open})
-    if not pms:
-        return {}
-    forecasts = forecaster(store).portfolio(pms)
-    out = {}
-    for t in dated:
-        f = forecasts.get(t.deal_id)
-        if f is not None and f.safe_finish is not None and t.due < f.safe_finish:
-            out[t.id] = f.safe_finish
-    return out
+    tables.term_list(found.terms, found.at_risk)
 
 
 @term_app.command("ack")
@@ -224,22 +160,16 @@ def term_ack(
     tid = _term_id(term)
     if by is None:
         raise BadInput("say which PM acknowledges it: --by NAME")
-    with env(ctx).store(write=True) as store:
-        pm = store.pm(by)
-        t = store.set_term(tid, acknowledged_by=pm.name, acknowledged_at=store.now())
+    t, name = use.acknowledge_term(session(ctx), tid, by)
     if as_json:
         output.print_json(term_json(t))
     else:
-        output.say(f"{pm.name} acknowledged term {tid}.")
+        output.say(f"{name} acknowledged term {tid}.")
 
 
 def _set_status(ctx: typer.Context, term: str, status: str, as_json: bool) -> None:
     tid = _term_id(term)
-    with env(ctx).store(write=True) as store:
-        current = store.term(tid)
-        if current.status != "open":
-            raise BadInput(f"term {tid} is already {current.status}")
-        t = store.set_term(tid, status=status)
+    t = use.close_term(session(ctx), tid, status)
     if as_json:
         output.print_json(term_json(t))
     else:
@@ -265,7 +195,7 @@ def term_waive(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> N
 
 
 # -- updates (intel) -----------------------------------------------------------------
-update_app = typer.Typer(help="Status updates and intel a seller can act on.", no_args_is_help=True)
+update_app = typer.Typer(help=summary("update"), no_args_is_help=True)
 
 
 @update_app.command("add")
@@ -286,8 +216,7 @@ def update_add(
     did = deal_id(deal)
     body = check_text(text, "the update's text")
     sig = check_signal(signal)
-    with env(ctx).store(write=True) as store:
-        u = store.add_update(Update(0, did, body, sig, by))
+    u = use.add_update(session(ctx), Update(0, did, body, sig, by))
     if as_json:
         output.print_json(update_json(u))
     else:
@@ -312,21 +241,8 @@ def update_list(
     did = deal_id(deal) if deal is not None else None
     sig = check_signal(signal) if signal is not None else None
     start = e.date(since, "--since")
-    with e.store() as store:
-        rows = store.updates(deal_id=did, since=start, signal=sig)
+    rows = use.list_updates(e.session, deal_id=did, since=start, signal=sig)
     if as_json:
         output.print_json([update_json(u) for u in rows])
         return
-    output.print_table(
-        rows,
-        [
-            ("id", lambda u: u.id),
-            ("deal", lambda u: u.deal_id),
-            ("when", lambda u: u.created),
-            ("signal", lambda u: u.signal),
-            ("by", lambda u: u.by),
-            ("text", lambda u: u.text),
-        ],
-        numeric=("id", "deal"),
-        empty="No updates match.",
-    )
+    tables.update_list(rows)

@@ -1,18 +1,13 @@
 """`pmsync weekly-report`: the agenda of the Monday sales + PM sync."""
 
 import sys
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import env, forecaster
+from pmsync.cli.context import session
 from pmsync.core.rules import check_choice
 from pmsync.errors import BadInput
-
-if TYPE_CHECKING:
-    from pmsync.core.report import WeeklyReport
-    from pmsync.storage.store import Store
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -76,13 +71,17 @@ def weekly_report(
             raise BadInput(f"'{addr}' is not an email address")
     if subject is not None and any(c in subject for c in "\r\n"):
         raise BadInput("the subject must be one line")
-    e = env(ctx)
-    with e.store() as store:
-        # JSON lists every lesson; the other formats show the latest `limit`.
-        report = load_report(store, weeks, None if fmt == "json" or not limit else limit)
-        report_from = store.settings().report_from
+    from pmsync.service.report import weekly_report as build
+
+    sess = session(ctx)
+    # JSON lists every lesson; the other formats show the latest `limit`.
+    report = build(sess, weeks, None if fmt == "json" or not limit else limit)
     if email:
         from pmsync.present.email import build_message, default_sender
+        from pmsync.service.admin import settings
+
+        assert to is not None
+        report_from = settings(sess).report_from
 
         doc = view.to_document(report, limit or None)
         msg = build_message(
@@ -106,27 +105,3 @@ def weekly_report(
         sys.stdout.write(document.render_text(doc))
     else:
         document.render_rich(doc, output.console(), plain=False)
-
-
-def load_report(store: "Store", weeks: int, lessons: int | None = None) -> "WeeklyReport":
-    """The report for the week of the store's today: forecasts, terms, intel, history;
-    `lessons`: how many of the latest deliveries to list (None: all)."""
-    from pmsync.core.report import INTEL_DAYS, build_report, lessons_since
-
-    engine = forecaster(store)
-    terms = store.terms(open_only=True)
-    updates = store.updates(since=store.today - timedelta(days=INTEL_DAYS))
-    closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
-    return build_report(
-        today=store.today,
-        weeks=weeks,
-        pms=list(engine.pms.values()),
-        open_deals=list(engine.deals.values()),
-        history=engine.history,
-        lessons=store.deliveries(lessons_since(store.today), store.today, lessons),
-        terms=terms,
-        updates=updates,
-        forecasts=engine.portfolio(),
-        calendars={name: engine.calendar(name) for name in engine.pms},
-        other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
-    )

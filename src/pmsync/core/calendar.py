@@ -20,8 +20,9 @@ from itertools import compress, cycle, filterfalse
 from pmsync.core.models import PM, WEEKDAYS
 from pmsync.errors import BadInput
 
-# Beyond this many years a schedule is not a forecast but an input error.
-HORIZON_YEARS = 60
+# A date further out than this is a typo, and work that would take longer an input error:
+# the one horizon of dates given and of the calendar that schedules them.
+HORIZON_YEARS = 50
 _CHUNK_DAYS = 366
 
 

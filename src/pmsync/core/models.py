@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-STAGES = ("pipeline", "signed", "active", "delivered", "lost")
-OPEN_STAGES = ("pipeline", "signed", "active")
-LOADED_STAGES = ("signed", "active")
+from pmsync.core.lifecycle import OPEN_STAGES, Stage
+
 TERM_KINDS = ("payment", "deadline", "penalty", "sla", "other")
 # Kinds of term that a late delivery breaks, so the forecast can put them at risk.
 DATED_TERM_KINDS = ("payment", "deadline", "penalty", "sla")
@@ -83,9 +82,9 @@ class Deal:
     id: int
     title: str
     client: str
-    stage: str = "pipeline"
     seller: str | None = None
     kind: str | None = None
+    stage: Stage = Stage.PIPELINE
     value: float | None = None
     probability: float | None = None
     promised: date | None = None
@@ -132,6 +131,11 @@ class Actual(NamedTuple):
         return overrun(self.actual_hours, self.estimate_hours)
 
 
+def probability_weight(probability: float | None) -> float:
+    """How much of a pipeline deal counts as load: its chance of closing (none given: all)."""
+    return (probability if probability is not None else 100.0) / 100.0
+
+
 def overrun(actual: float | None, estimate: float | None) -> float | None:
     """Actual hours over the estimate at signing: what history learns from a deal."""
     if actual is None or not estimate:
@@ -161,14 +165,3 @@ class Update:
     signal: str = "info"
     by: str | None = None
     created: str | None = None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What a team tunes; stored in the database, with these defaults."""
-
-    at_risk_buffer: int = 3
-    samples: int = 400
-    seed: int = 20260101
-    remind_days: int = 14
-    report_from: str | None = None

@@ -14,17 +14,13 @@ from datetime import date, timedelta
 from statistics import median
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.forecast import AT_RISK, UNREALISTIC, DealForecast, History
-from pmsync.core.models import (
-    DATED_TERM_KINDS,
-    LOADED_STAGES,
-    PM,
-    SIGNALS,
-    Actual,
-    Deal,
-    Term,
-    Update,
-)
+from pmsync.core.forecast import DealForecast
+from pmsync.core.history import History
+from pmsync.core.lifecycle import LOADED_STAGES
+from pmsync.core.models import PM, SIGNALS, Actual, Deal, Term, Update, probability_weight
+from pmsync.core.terms import REASON_ORDER, TermReason
+from pmsync.core.terms import reasons as term_reasons
+from pmsync.core.verdicts import AT_RISK, UNREALISTIC
 
 NEW_DAYS = 7
 INTEL_DAYS = 7
@@ -41,14 +37,14 @@ class RiskItem:
     promised: date
     forecast: date  # P80 where there is evidence
     slip_days: int  # working days past the promise (0 or less: inside the buffer)
-    safe_date: date | None
+    suggested_date: date | None
 
 
 @dataclass(frozen=True, slots=True)
 class TermItem:
     term: Term
     deal: Deal
-    reasons: tuple[str, ...]  # due-soon, overdue, unacknowledged, at-risk
+    reasons: tuple[TermReason, ...]
     forecast: date | None = None
 
 
@@ -164,9 +160,9 @@ def build_report(
         open_deals=len(open_deals),
         at_risk=sum(1 for r in at_risk if r.verdict == AT_RISK),
         unrealistic=sum(1 for r in at_risk if r.verdict == UNREALISTIC),
-        terms_due=sum(1 for t in term_items if "due-soon" in t.reasons),
-        terms_overdue=sum(1 for t in term_items if "overdue" in t.reasons),
-        terms_at_risk=sum(1 for t in term_items if "at-risk" in t.reasons),
+        terms_due=sum(1 for t in term_items if TermReason.DUE_SOON in t.reasons),
+        terms_overdue=sum(1 for t in term_items if TermReason.OVERDUE in t.reasons),
+        terms_at_risk=sum(1 for t in term_items if TermReason.AT_RISK in t.reasons),
         utilization=tuple(team),
         unestimated_signed=sum(1 for d in loaded if d.estimate is None),
         unassigned_hours=sum(d.remaining_hours or 0.0 for d in loaded if d.pm is None),
@@ -186,7 +182,7 @@ def build_report(
         amounts_at_stake=sum(
             t.term.amount or 0.0
             for t in term_items
-            if {"overdue", "due-soon", "at-risk"} & set(t.reasons)
+            if {TermReason.OVERDUE, TermReason.DUE_SOON, TermReason.AT_RISK} & set(t.reasons)
         ),
     )
 
@@ -219,22 +215,12 @@ def _terms(
     for t in terms:
         if t.status != "open" or t.deal_id not in deals:
             continue
-        reasons = []
-        if t.due < today:
-            reasons.append("overdue")
-        elif t.due <= today + timedelta(days=t.remind_days):
-            reasons.append("due-soon")
-        if not t.acknowledged_by:
-            reasons.append("unacknowledged")
         f = forecasts.get(t.deal_id)
         finish = f.safe_finish if f else None
-        # An overdue term is past saving; "at risk" is for the ones that still can be.
-        if t.kind in DATED_TERM_KINDS and finish is not None and today <= t.due < finish:
-            reasons.append("at-risk")
-        if reasons:
-            items.append(TermItem(t, deals[t.deal_id], tuple(reasons), finish))
-    order = {"overdue": 0, "at-risk": 1, "due-soon": 2, "unacknowledged": 3}
-    items.sort(key=lambda i: (min(order[r] for r in i.reasons), i.term.due, i.term.id))
+        why = term_reasons(t, today, finish)
+        if why:
+            items.append(TermItem(t, deals[t.deal_id], why, finish))
+    items.sort(key=lambda i: (min(REASON_ORDER[r] for r in i.reasons), i.term.due, i.term.id))
     return tuple(items)
 
 
@@ -307,7 +293,7 @@ def _capacity(
             if d.stage in LOADED_STAGES:
                 target = [confirmed]
             else:
-                p = (d.probability if d.probability is not None else 100.0) / 100.0
+                p = probability_weight(d.probability)
                 for i, h in enumerate(spread):
                     pipeline_weighted[i] += h * p
                 target = [pipeline_all]

@@ -1,41 +1,15 @@
-"""The rules a record must keep: valid values and the deal life cycle."""
+"""The rules a value must keep before it is written (the life cycle is in `lifecycle`)."""
 
 from __future__ import annotations
 
 import math
 from datetime import date
 
-from pmsync.core.models import SIGNALS, STAGES, TERM_KINDS
+from pmsync.core.calendar import HORIZON_YEARS
+from pmsync.core.models import SIGNALS, TERM_KINDS
 from pmsync.errors import BadInput
 
-# pipeline -> signed -> active -> delivered, or lost from any open stage.
-_MOVES = {
-    "pipeline": ("signed", "lost"),
-    "signed": ("active", "delivered", "lost", "pipeline"),
-    "active": ("delivered", "lost"),
-    "delivered": (),
-    "lost": (),
-}
 MAX_HOURS = 100_000.0
-
-
-def check_move(deal_id: int, stage: str, to: str) -> None:
-    if to not in STAGES:
-        raise BadInput(f"unknown stage '{to}'; use one of {', '.join(STAGES)}")
-    if to == stage:
-        raise BadInput(f"deal {deal_id} is already {stage}")
-    if to not in _MOVES[stage]:
-        if stage in ("delivered", "lost"):
-            raise BadInput(f"deal {deal_id} is {stage}; it cannot become {to}")
-        if to == "delivered":
-            raise BadInput(f"deal {deal_id} is still in pipeline; sign it before delivering")
-        raise BadInput(f"deal {deal_id} cannot move from {stage} to {to}")
-
-
-def check_loggable(deal_id: int, stage: str) -> None:
-    if stage not in ("signed", "active"):
-        hint = "sign it first" if stage == "pipeline" else "it is closed"
-        raise BadInput(f"deal {deal_id} is {stage}; hours can't be logged ({hint})")
 
 
 def check_hours(value: float, what: str = "hours", allow_zero: bool = False) -> float:
@@ -110,9 +84,6 @@ def check_days(value: int, what: str) -> int:
     if value < 0 or value > 3650:
         raise BadInput(f"{what} must be between 0 and 3650 days, not {value}")
     return value
-
-
-HORIZON_YEARS = 50
 
 
 def check_horizon(d: date | None, today: date, what: str) -> date | None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from pmsync.core.dates import human, iso
-from pmsync.core.forecast import AT_RISK, REALISTIC, CheckResult, Outcome
+from pmsync.core.forecast import CheckResult, Outcome
+from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC, Verdict
 from pmsync.present import output
 
-EXIT_CODES = {REALISTIC: 0, AT_RISK: 3, "unrealistic": 4}
+EXIT_CODES = {REALISTIC: 0, AT_RISK: 3, UNREALISTIC: 4}
 ALTERNATIVES_SHOWN = 6
+_LABEL: dict[Verdict, str] = {
+    REALISTIC: "Realistic",
+    AT_RISK: "At risk",
+    UNREALISTIC: "Unrealistic",
+}
 
 
 def _days(n: int) -> str:
@@ -45,9 +51,7 @@ def headline(result: CheckResult, asked_date: bool) -> str:
     if o.promised is not None and o.suggested_date < o.promised:
         # Earlier promises are served first, so an earlier date can be the safer one.
         instead = instead[:-1] + f": an earlier date puts it ahead in {o.pm}'s queue."
-    label = {"realistic": "Realistic", "at-risk": "At risk", "unrealistic": "Unrealistic"}[
-        o.verdict
-    ]
+    label = _LABEL[o.verdict]
     if o.forecast_finish is None:
         return f"{label}: no hours of work remain."
     if o.p80 is not None:

@@ -6,7 +6,10 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pmsync.service.exchange import CalendarEvent
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,9 +44,9 @@ def write_json(
     out.write("\n")
 
 
-def calendar_file(events: Sequence[dict[str, Any]], now: datetime | None = None) -> bytes:
-    """An RFC 5545 calendar of all-day events; each event dict has uid, sequence, day,
-    summary, description and optionally remind_days (a VALARM that many days before)."""
+def calendar_file(events: Sequence[CalendarEvent], now: datetime | None = None) -> bytes:
+    """An RFC 5545 calendar of all-day events, with a VALARM `remind_days` before where
+    that is set."""
     from icalendar import Alarm, Calendar, Event
 
     stamp = now or datetime.now(timezone.utc)
@@ -54,20 +57,20 @@ def calendar_file(events: Sequence[dict[str, Any]], now: datetime | None = None)
     cal.add("x-wr-calname", "pmsync: promises and special terms")
     for e in events:
         ev = Event()
-        ev.add("uid", e["uid"])
-        ev.add("sequence", e["sequence"])
+        ev.add("uid", e.uid)
+        ev.add("sequence", e.sequence)
         ev.add("dtstamp", stamp)
-        day: date = e["day"]
+        day: date = e.day
         ev.add("dtstart", day)
         ev.add("dtend", day + timedelta(days=1))
-        ev.add("summary", e["summary"])
-        ev.add("description", e["description"])
+        ev.add("summary", e.summary)
+        ev.add("description", e.description)
         ev.add("transp", "TRANSPARENT")
-        if e.get("remind_days"):
+        if e.remind_days:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Reminder: {e['summary']}")
-            alarm.add("trigger", timedelta(days=-int(e["remind_days"])))
+            alarm.add("description", f"Reminder: {e.summary}")
+            alarm.add("trigger", timedelta(days=-int(e.remind_days)))
             ev.add_component(alarm)
         cal.add_component(ev)
     return cal.to_ical()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Keyed by the verdict's word (core.verdicts.Verdict members are their words), so this
+# module loads without the forecast.
 VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
 
 

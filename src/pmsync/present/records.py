@@ -6,10 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from pmsync.core.calendar import format_workdays
 from pmsync.core.dates import iso
-from pmsync.core.models import PM, Deal, Estimate, PromiseChange, Term, Update, WorklogEntry
+from pmsync.core.models import (
+    PM,
+    Deal,
+    Estimate,
+    PromiseChange,
+    Term,
+    TimeOff,
+    Update,
+    WorklogEntry,
+)
 
 if TYPE_CHECKING:
     from pmsync.core.forecast import DealForecast
+    from pmsync.storage.backend import Health
 
 
 def pm_json(pm: PM) -> dict[str, Any]:
@@ -123,3 +133,24 @@ def worklog_json(w: WorklogEntry) -> dict[str, Any]:
 
 def promise_json(p: PromiseChange) -> dict[str, Any]:
     return {"old": iso(p.old), "new": iso(p.new), "changed": p.changed}
+
+
+def timeoff_json(pm: PM, off: TimeOff) -> dict[str, Any]:
+    return {
+        "id": off.id,
+        "pm": pm.name,
+        "from": off.start.isoformat(),
+        "to": off.end.isoformat(),
+        "reason": off.reason,
+    }
+
+
+def health_json(h: Health) -> dict[str, Any]:
+    return {
+        "path": h.location,
+        "ok": h.ok,
+        "schema_version": h.schema_version,
+        "integrity": h.integrity,
+        "foreign_keys": h.foreign_keys,
+        "counts": h.counts,
+    }

@@ -8,15 +8,17 @@ from typing import Any
 from pmsync.core.dates import human, iso
 from pmsync.core.models import Deal
 from pmsync.core.report import SIGNAL_ORDER, WeeklyReport
+from pmsync.core.terms import TermReason
+from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
 from pmsync.present.output import fmt
 
-_VERDICT_TONE = {"unrealistic": "bad", "at-risk": "warn", "realistic": "good"}
+_VERDICT_TONE = {UNREALISTIC: "bad", AT_RISK: "warn", REALISTIC: "good"}
 _REASON_WORDS = {
-    "overdue": "overdue",
-    "due-soon": "due soon",
-    "unacknowledged": "not acked",
-    "at-risk": "at risk",
+    TermReason.OVERDUE: "overdue",
+    TermReason.DUE_SOON: "due soon",
+    TermReason.UNACKNOWLEDGED: "not acked",
+    TermReason.AT_RISK: "at risk",
 }
 _SIGNAL_WORDS = {
     "upsell": "Upsell",
@@ -140,7 +142,7 @@ def _at_risk(r: WeeklyReport) -> Section:
             Cell(iso(i.promised) or "-"),
             Cell(iso(i.forecast) or "-"),
             Cell(str(i.slip_days), tone=_VERDICT_TONE[i.verdict]),
-            Cell(iso(i.safe_date) or "-"),
+            Cell(iso(i.suggested_date) or "-"),
             Cell(i.verdict, tone=_VERDICT_TONE[i.verdict]),
         ]
         for i in r.at_risk
@@ -182,7 +184,7 @@ def _terms(r: WeeklyReport) -> Section:
             Cell(t.term.acknowledged_by or "-", tone=None if t.term.acknowledged_by else "warn"),
             Cell(
                 ", ".join(_REASON_WORDS[x] for x in t.reasons),
-                tone="bad" if {"overdue", "at-risk"} & set(t.reasons) else "warn",
+                tone="bad" if {TermReason.OVERDUE, TermReason.AT_RISK} & set(t.reasons) else "warn",
             ),
             Cell(t.term.text),
         ]
@@ -439,7 +441,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 "promised": iso(i.promised),
                 "forecast": iso(i.forecast),
                 "slip_days": i.slip_days,
-                "safe_date": iso(i.safe_date),
+                "safe_date": iso(i.suggested_date),
             }
             for i in r.at_risk
         ],

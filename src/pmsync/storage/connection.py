@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from pmsync.errors import StorageError
+from pmsync.errors import CannotCreate, DatabaseFailure, NotPmsyncFile
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 BUSY_TIMEOUT_S = 10.0
@@ -21,9 +21,8 @@ def default_path() -> Path:
     return Path(user_data_dir("pmsync", appauthor=False)) / "pmsync.db"
 
 
-def resolve_path(explicit: str | None) -> Path:
-    """--db, else PMSYNC_DB, else the per-user data directory."""
-    chosen = explicit or os.environ.get("PMSYNC_DB")
+def resolve_path(chosen: str | None) -> Path:
+    """The file named (by --db or PMSYNC_DB), else the one in the per-user data folder."""
     return Path(chosen).expanduser() if chosen else default_path()
 
 
@@ -34,59 +33,46 @@ def busy_timeout() -> float:
         return BUSY_TIMEOUT_S
 
 
-def translate(exc: sqlite3.Error, path: Path) -> StorageError:
-    """A sqlite3 failure as one line a user can act on."""
+def translate(exc: sqlite3.Error, path: Path) -> DatabaseFailure:
+    """A sqlite3 failure as a typed error: the one place SQLite's messages are read."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return StorageError("the database is busy (another pmsync is writing); try again")
+        return DatabaseFailure(path, "busy")
     if "full" in text:
-        return StorageError(f"the disk holding {path} is full; free some space and try again")
+        return DatabaseFailure(path, "full")
     if "disk i/o" in text:
         # A size limit or a full disk often surfaces as an I/O error, not as SQLITE_FULL.
-        return StorageError(
-            f"cannot write {path}: the disk is full or failing ({exc}); "
-            "free some space and try again"
-        )
+        return DatabaseFailure(path, "io", str(exc))
     if "readonly" in text or "read-only" in text:
-        return StorageError(f"{path} is read-only; pmsync needs write access to change it")
+        return DatabaseFailure(path, "readonly")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StorageError(
-            f"{path} is damaged or not a database ({exc}); restore it from a backup"
-        )
+        return DatabaseFailure(path, "damaged", str(exc))
     if "unable to open" in text:
-        return StorageError(f"cannot open {path}; check that its folder exists and is writable")
-    return StorageError(f"database error on {path}: {exc}")
+        return DatabaseFailure(path, "unopenable")
+    return DatabaseFailure(path, "other", str(exc))
 
 
 def inspect_existing(path: Path) -> None:
     """Refuse, without writing a byte, any file that is not a pmsync database we can read."""
     if path.is_dir():
-        raise StorageError(f"{path} is a folder, not a pmsync database file")
+        raise NotPmsyncFile(path, "folder")
     try:
         with open(path, "rb") as fh:
             head = fh.read(100)
     except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+        raise NotPmsyncFile(path, "unreadable", str(exc.strerror)) from None
     if not head:
         return
     if not head.startswith(_SQLITE_MAGIC):
-        raise StorageError(
-            f"{path} is not a pmsync database (not an SQLite file); it was left untouched"
-        )
+        raise NotPmsyncFile(path, "not-sqlite")
     app_id = int.from_bytes(head[68:72], "big")
     version = int.from_bytes(head[60:64], "big")
     if app_id != APPLICATION_ID:
         if app_id == 0 and version == 0 and _has_no_tables(path):
             return  # an empty SQLite file: safe to make it ours
-        raise StorageError(
-            f"{path} is an SQLite database of another program, not pmsync's; "
-            "it was left untouched (give pmsync its own file with --db)"
-        )
+        raise NotPmsyncFile(path, "foreign")
     if version > SCHEMA_VERSION:
-        raise StorageError(
-            f"{path} was written by a newer pmsync (schema {version}; this one knows "
-            f"{SCHEMA_VERSION}); upgrade pmsync to use it"
-        )
+        raise NotPmsyncFile(path, "newer", version=version, known=SCHEMA_VERSION)
 
 
 def _has_no_tables(path: Path) -> bool:
@@ -109,7 +95,7 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise StorageError(f"cannot create {path}: {exc.strerror}") from None
+        raise CannotCreate(path, str(exc.strerror)) from None
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -117,9 +103,7 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         exists = path.exists()
     except OSError as exc:
-        raise StorageError(
-            f"cannot reach {path}: {exc.strerror}; check the permissions of its folders"
-        ) from None
+        raise NotPmsyncFile(path, "unreachable", str(exc.strerror)) from None
     if exists:
         inspect_existing(path)
         created = False

@@ -157,11 +157,19 @@ def m004_calendar_events(conn: sqlite3.Connection) -> None:
     )
 
 
+def m005_preconditions(conn: sqlite3.Connection) -> None:
+    # Always empty: a write batch states what it decided from its reads as an insert here
+    # that happens only when the condition no longer holds, and the CHECK then aborts the
+    # batch (see storage.backend.Require). Works the same on a file and on a cluster.
+    conn.execute("CREATE TABLE preconditions (holds INTEGER NOT NULL CHECK (holds))")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     m001_initial,
     m002_settings,
     m003_signing_estimate_index,
     m004_calendar_events,
+    m005_preconditions,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,133 @@
+"""The sentence a user reads for each failure: the words live here, the facts in the error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pmsync import errors as e
+
+_STAGE_VERB = {"signed": "sign", "delivered": "deliver", "lost": "lose"}
+
+
+def _unknown_pm(x: e.UnknownPM) -> str:
+    hint = f"known PMs: {', '.join(x.known)}" if x.known else "no PMs recorded yet"
+    return f"unknown PM '{x.name}'; {hint}"
+
+
+def _move(x: e.ForbiddenMove) -> str:
+    if x.reason == "unknown-stage":
+        from pmsync.core.lifecycle import STAGES
+
+        return f"unknown stage '{x.to}'; use one of {', '.join(STAGES)}"
+    if x.reason == "same":
+        return f"deal {x.deal_id} is already {x.stage}"
+    if x.reason == "closed":
+        return f"deal {x.deal_id} is {x.stage}; it cannot become {x.to}"
+    if x.reason == "unsigned":
+        return f"deal {x.deal_id} is still in pipeline; sign it before delivering"
+    return f"deal {x.deal_id} cannot move from {x.stage} to {x.to}"
+
+
+def _closed(x: e.DealClosed) -> str:
+    tail = {
+        "change": "closed deals can't be changed",
+        "estimate": "estimates are for open deals",
+        "check": "check-date is for open deals",
+        "log": "hours can't be logged ("
+        + ("sign it first" if x.stage == "pipeline" else "it is closed")
+        + ")",
+    }[x.action]
+    return f"deal {x.deal_id} is {x.stage}; {tail}"
+
+
+def _open_deals(x: e.PMHasOpenDeals) -> str:
+    ids = ", ".join(str(i) for i in x.deal_ids[:10])
+    return (
+        f"{x.name} still has {len(x.deal_ids)} open deal(s) ({ids}); "
+        "reassign them with pmsync deal update ID --pm NAME first"
+    )
+
+
+def _not_pmsync(x: e.NotPmsyncFile) -> str:
+    p = x.path
+    return {
+        "folder": f"{p} is a folder, not a pmsync database file",
+        "unreadable": f"cannot read {p}: {x.detail}",
+        "unreachable": f"cannot reach {p}: {x.detail}; check the permissions of its folders",
+        "not-sqlite": f"{p} is not a pmsync database (not an SQLite file); it was left untouched",
+        "foreign": f"{p} is an SQLite database of another program, not pmsync's; "
+        "it was left untouched (give pmsync its own file with --db)",
+        "newer": f"{p} was written by a newer pmsync (schema {x.version}; this one knows "
+        f"{x.known}); upgrade pmsync to use it",
+    }[x.reason]
+
+
+def _not_backup(x: e.NotABackup) -> str:
+    p, tail = x.path, "nothing was restored"
+    cause = x.cause
+    if cause is not None:
+        what = {
+            "foreign": f"{p} is not a pmsync database (an SQLite database of another program)",
+            "not-sqlite": f"{p} is not a pmsync database (not an SQLite file)",
+            "newer": f"{p} was written by a newer pmsync (schema {cause.version}, this one "
+            f"knows {cause.known})",
+        }.get(cause.reason) or _not_pmsync(cause).split("; ")[0]
+        return f"{what}; {tail}"
+    return {
+        "not-a-file": f"{p} is not a file",
+        "unreadable": f"{p} is not a pmsync database ({x.detail}); {tail}",
+        "foreign": f"{p} is not a pmsync database; {tail}",
+        "damaged": f"{p} is damaged ({x.detail}); {tail}",
+    }[x.reason]
+
+
+def _failure(x: e.DatabaseFailure) -> str:
+    p = x.path
+    return {
+        "busy": "the database is busy (another pmsync is writing); try again",
+        "full": f"the disk holding {p} is full; free some space and try again",
+        "io": f"cannot write {p}: the disk is full or failing ({x.detail}); "
+        "free some space and try again",
+        "readonly": f"{p} is read-only; pmsync needs write access to change it",
+        "damaged": f"{p} is damaged or not a database ({x.detail}); restore it from a backup",
+        "unopenable": f"cannot open {p}; check that its folder exists and is writable",
+        "backup": f"cannot write the backup {p}: {x.detail}",
+    }.get(x.kind, f"database error on {p}: {x.detail}")
+
+
+_SAY: dict[type, Callable[[Any], str]] = {
+    e.UnknownDeal: lambda x: f"unknown deal {x.deal_id}; see pmsync deal list",
+    e.UnknownTerm: lambda x: f"unknown term {x.term_id}; see pmsync term list",
+    e.UnknownPM: _unknown_pm,
+    e.UnknownSetting: lambda x: f"unknown setting '{x.key}'; known: {', '.join(x.known)}",
+    e.DuplicatePM: lambda x: f"a PM named '{x.name}' already exists",
+    e.DuplicateExternalId: lambda x: f"a deal with external id '{x.external_id}' already exists",
+    e.NoPMs: lambda x: "no PMs recorded yet; add one with: pmsync pm add NAME --capacity 40",
+    e.NoHistoryForKind: lambda x: (
+        f"no delivered deals of kind '{x.kind}' to learn from (kinds with history: "
+        f"{', '.join(x.known) or 'none yet'}); give the effort with --hours"
+    ),
+    e.ForbiddenMove: _move,
+    e.UseVerb: lambda x: f"use pmsync deal {_STAGE_VERB[x.to]} {x.deal_id} for that",
+    e.DealClosed: _closed,
+    e.NoEstimate: lambda x: (
+        f"deal {x.deal_id} has no estimate; add one: pmsync estimate add {x.deal_id} HOURS"
+    ),
+    e.TermNotOpen: lambda x: f"term {x.term_id} is already {x.status}",
+    e.PMHasOpenDeals: _open_deals,
+    e.Conflict: lambda x: (
+        f"{x.what} was changed by someone else meanwhile; nothing was written, try again"
+    ),
+    e.TargetExists: lambda x: f"{x.path} exists; give --force to replace it",
+    e.NotABackup: _not_backup,
+    e.NotPmsyncFile: _not_pmsync,
+    e.DatabaseFailure: _failure,
+    e.CannotCreate: lambda x: f"cannot create {x.path}: {x.detail}",
+}
+
+
+def describe(exc: e.PmsyncError) -> str:
+    """The one line a user reads for `exc`."""
+    say = _SAY.get(type(exc))
+    return say(exc) if say is not None else str(exc)

@@ -1,0 +1,279 @@
+"""Every command's table, field list and confirmation in one place per record: a deal's
+terms in `deal show` and in `term list` are the same columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from pmsync.core.calendar import format_workdays
+from pmsync.core.dates import human
+from pmsync.present import output
+
+if TYPE_CHECKING:
+    from pmsync.core.forecast import DealForecast
+    from pmsync.core.models import PM, Deal, Term
+    from pmsync.service.deals import DealRecord
+    from pmsync.storage.backend import Health
+
+Column = output.Column
+
+
+def _verdict_style(v: Any) -> str | None:
+    return output.VERDICT_STYLE.get(v) if isinstance(v, str) else None
+
+
+# -- deals -------------------------------------------------------------------------------
+
+
+def _verdict(deal: Deal, f: DealForecast | None) -> str | None:
+    """The verdict column: the forecast's, else why an open deal has none."""
+    if f is not None and f.verdict:
+        return f.verdict
+    if not deal.is_open or deal.stage == "pipeline":
+        return None
+    if deal.pm is None:
+        return "no PM"
+    if deal.estimate is None:
+        return "no estimate"
+    return "no promise" if deal.promised is None else None
+
+
+def deal_list(deals: Sequence[Deal], forecasts: Mapping[int, DealForecast]) -> None:
+    def finish(d: Deal) -> date | None:
+        f = forecasts.get(d.id)
+        return None if f is None else f.safe_finish
+
+    output.print_table(
+        deals,
+        [
+            ("id", attrgetter("id")),
+            ("title", attrgetter("title")),
+            ("client", attrgetter("client")),
+            ("stage", attrgetter("stage")),
+            ("pm", attrgetter("pm")),
+            ("hours", lambda d: d.estimate.hours if d.estimate else None),
+            ("left", lambda d: d.remaining_hours if d.is_open else None),
+            ("promised", attrgetter("promised")),
+            ("finish", finish),
+            ("verdict", lambda d: _verdict(d, forecasts.get(d.id))),
+        ],
+        numeric=("id", "hours", "left"),
+        styles={"verdict": _verdict_style},
+        empty="No deals match. Add one: pmsync deal add TITLE --client NAME",
+    )
+
+
+ESTIMATE_COLUMNS: list[Column] = [
+    ("id", lambda x: x.id),
+    ("hours", lambda x: x.hours),
+    ("low", lambda x: x.low),
+    ("high", lambda x: x.high),
+    ("by", lambda x: x.author),
+    ("note", lambda x: x.note),
+    ("when", lambda x: x.created),
+]
+WORKLOG_COLUMNS: list[Column] = [
+    ("on", lambda x: x.on),
+    ("hours", lambda x: x.hours),
+    ("note", lambda x: x.note),
+]
+PROMISE_COLUMNS: list[Column] = [
+    ("changed", lambda x: x.changed),
+    ("from", lambda x: x.old),
+    ("to", lambda x: x.new),
+]
+
+
+def term_columns(with_deal: bool, at_risk: Mapping[int, date] | None = None) -> list[Column]:
+    """A term's columns: in a list of several deals' terms with the deal, and with the risk
+    where forecasts were worked out."""
+    cols: list[Column] = [("id", lambda t: t.id)]
+    if with_deal:
+        cols.append(("deal", lambda t: t.deal_id))
+    cols += [
+        ("kind", lambda t: t.kind),
+        ("due", lambda t: t.due),
+        ("amount", lambda t: t.amount),
+        ("status", lambda t: t.status),
+        ("ack by", lambda t: t.acknowledged_by),
+    ]
+    if at_risk is not None:
+        cols.append(
+            ("risk", lambda t: f"at risk: finish {at_risk[t.id]}" if t.id in at_risk else None)
+        )
+    return [*cols, ("text", lambda t: t.text)]
+
+
+def update_columns(with_deal: bool) -> list[Column]:
+    cols: list[Column] = (
+        [("id", lambda u: u.id), ("deal", lambda u: u.deal_id)] if with_deal else []
+    )
+    return [
+        *cols,
+        ("when", lambda u: u.created),
+        ("signal", lambda u: u.signal),
+        ("by", lambda u: u.by),
+        ("text", lambda u: u.text),
+    ]
+
+
+def deal_show(r: DealRecord) -> None:
+    deal, forecast = r.deal, r.forecast
+    pairs: list[tuple[str, Any]] = [
+        ("client", deal.client),
+        ("stage", deal.stage),
+        ("seller", deal.seller),
+        ("kind", deal.kind),
+        ("value", deal.value),
+        ("probability", deal.probability),
+        ("pm", deal.pm),
+        ("stakeholder", deal.stakeholder),
+        ("external id", deal.external_id),
+        ("promised", deal.promised),
+        ("start", deal.start),
+        ("signed on", deal.signed_on),
+        ("estimate", f"{output.fmt(deal.estimate.hours)} h" if deal.estimate else None),
+        (
+            "logged",
+            f"{output.fmt(deal.logged_hours)} h"
+            + (" (over estimate)" if deal.over_estimate else ""),
+        ),
+    ]
+    if deal.stage == "delivered":
+        pairs += [("delivered on", deal.delivered_on), ("actual hours", deal.actual_hours)]
+    if deal.stage == "lost":
+        pairs.append(("lost because", deal.lost_reason))
+    if forecast is not None:
+        pairs += [
+            ("forecast", f"{human(forecast.start)} to {human(forecast.finish)}"),
+            (
+                "p50 / p80",
+                f"{human(forecast.p50)} / {human(forecast.p80)}" if forecast.p80 else None,
+            ),
+            ("verdict", forecast.verdict),
+            (
+                "slack",
+                f"{forecast.slack_days} working days" if forecast.slack_days is not None else None,
+            ),
+        ]
+    output.print_fields(pairs, title=f"Deal {deal.id}: {deal.title}")
+    sections: list[tuple[str, Sequence[Any], list[Column]]] = [
+        ("Estimates", r.estimates, ESTIMATE_COLUMNS),
+        ("Worklog", r.worklog, WORKLOG_COLUMNS),
+        ("Special terms", r.terms, term_columns(with_deal=False)),
+        ("Updates", r.updates, update_columns(with_deal=False)),
+        ("Promised-date history", r.promise_history, PROMISE_COLUMNS),
+    ]
+    for title, rows, cols in sections:
+        output.say("")
+        output.print_table(
+            rows,
+            cols,
+            title=title,
+            empty=f"{title}: none",
+            numeric=("hours", "low", "high", "amount"),
+        )
+
+
+# -- PMs ---------------------------------------------------------------------------------
+
+
+def pm_list(pms: Sequence[PM]) -> None:
+    output.print_table(
+        pms,
+        [
+            ("name", lambda p: p.name),
+            ("h/week", lambda p: p.capacity),
+            ("h/day", lambda p: round(p.hours_per_day, 2)),
+            ("days", lambda p: format_workdays(p.workdays)),
+            ("holidays", lambda p: p.holidays),
+            ("time off", lambda p: len(p.timeoff) or None),
+            ("email", lambda p: p.email),
+        ],
+        numeric=("h/week", "h/day", "time off"),
+        empty="No PMs yet. Add one: pmsync pm add NAME --capacity 40",
+    )
+
+
+def pm_show(pm: PM) -> None:
+    output.print_fields(
+        [
+            ("name", pm.name),
+            ("email", pm.email),
+            (
+                "capacity",
+                f"{output.fmt(pm.capacity)} h/week "
+                f"({output.fmt(round(pm.hours_per_day, 2))} h per working day)",
+            ),
+            ("working days", format_workdays(pm.workdays)),
+            ("holidays", pm.holidays),
+            (
+                "time off",
+                "; ".join(
+                    f"{t.start} to {t.end}" + (f" ({t.reason})" if t.reason else "")
+                    for t in pm.timeoff
+                )
+                or None,
+            ),
+        ]
+    )
+
+
+# -- the rest ----------------------------------------------------------------------------
+
+
+def estimate_list(rows: Sequence[Any], deal_id: int) -> None:
+    output.print_table(
+        rows,
+        ESTIMATE_COLUMNS,
+        numeric=("id", "hours", "low", "high"),
+        empty=f"Deal {deal_id} has no estimate yet: pmsync estimate add {deal_id} HOURS",
+    )
+
+
+def term_list(terms: Sequence[Term], at_risk: Mapping[int, date]) -> None:
+    output.print_table(
+        terms,
+        term_columns(with_deal=True, at_risk=at_risk),
+        numeric=("id", "deal", "amount"),
+        styles={"risk": lambda v: "bold red" if v else None},
+        empty="No terms match.",
+    )
+
+
+def update_list(rows: Sequence[Any]) -> None:
+    output.print_table(
+        rows, update_columns(with_deal=True), numeric=("id", "deal"), empty="No updates match."
+    )
+
+
+def settings_table(values: Mapping[str, Any], meaning: Callable[[str], str]) -> None:
+    output.print_table(
+        list(values.items()),
+        [
+            ("setting", lambda kv: kv[0]),
+            ("value", lambda kv: kv[1]),
+            ("meaning", lambda kv: meaning(kv[0])),
+        ],
+    )
+
+
+def health(h: Health) -> None:
+    output.print_fields(
+        [
+            ("database", h.location),
+            ("schema", f"version {h.schema_version} (this pmsync: {h.expected_version})"),
+            ("integrity", "; ".join(h.integrity[:5])),
+            (
+                "foreign keys",
+                "ok"
+                if not h.foreign_keys
+                else f"{len(h.foreign_keys)} broken: " + "; ".join(h.foreign_keys[:3]),
+            ),
+            ("records", ", ".join(f"{n} {t}" for t, n in h.counts.items())),
+        ]
+    )
+    output.say("OK" if h.ok else "PROBLEMS FOUND: restore a backup (pmsync db restore)")

@@ -1,0 +1,201 @@
+"""Deal use cases: a deal through its life cycle, and what a list or a show displays.
+
+Each write reads what the decision needs, lets `core.lifecycle` decide, and sends one batch
+whose preconditions restate what was read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pmsync.core import lifecycle
+from pmsync.core.lifecycle import OPEN_STAGES, Stage
+from pmsync.core.models import Deal, Estimate, PromiseChange, Term, Update, WorklogEntry
+from pmsync.errors import DealClosed, DuplicateExternalId, ForbiddenMove, UseVerb
+
+if TYPE_CHECKING:
+    from pmsync.core.forecast import DealForecast
+    from pmsync.service.session import Session
+    from pmsync.storage.store import Store
+
+
+def _check_refs(store: Store, values: Mapping[str, Any], deal_id: int | None = None) -> None:
+    """The PM named must exist and an external id must be free (said before writing;
+    the batch's constraints hold the line against a writer in between)."""
+    if values.get("pm"):
+        store.pm(values["pm"])
+    ext = values.get("external_id")
+    if ext and store.external_id_taken(ext, deal_id):
+        raise DuplicateExternalId(ext)
+
+
+def add(session: Session, values: Mapping[str, Any], estimate: Estimate | None) -> Deal:
+    """A new deal (`values` keyed by deal columns, `stage` pipeline or signed), with its
+    first estimate; a deal added signed is signed today unless `signed_on` says otherwise."""
+    record = dict(values)
+    stage = lifecycle.stage(record.get("stage", Stage.PIPELINE))
+    if stage not in lifecycle.NEW_DEAL_STAGES:
+        raise ForbiddenMove(0, "new", stage, "not-allowed")
+    if stage == Stage.SIGNED:
+        record["signed_on"] = record.get("signed_on") or session.today
+    with session.store() as store:
+        with store.snapshot():
+            _check_refs(store, record)
+            names = store.pm_names()
+        batch = session.batch()
+        if record.get("pm"):
+            batch.pm_exists(record["pm"], names)
+        made = batch.add_deal(record, estimate)
+        deal_id = store.apply(batch.steps)[made][0][0]
+        return store.deal(deal_id)
+
+
+def update(
+    session: Session, deal_id: int, values: Mapping[str, Any], stage: str | None = None
+) -> Deal:
+    """Change a deal's fields (None clears one) and, optionally, move it along the life
+    cycle where no command of its own does that."""
+    with session.store() as store:
+        with store.snapshot():
+            current = store.deal(deal_id)
+            target = None
+            if stage is not None:
+                target = lifecycle.check_move(deal_id, current.stage, stage)
+                if target in lifecycle.OWN_COMMAND:
+                    raise UseVerb(deal_id, target)
+            if not current.is_open:
+                raise DealClosed(deal_id, current.stage, "change")
+            _check_refs(store, values, deal_id)
+            names = store.pm_names()
+        batch = session.batch()
+        batch.deal_stage_is(deal_id, current.stage)
+        if values.get("pm"):
+            batch.pm_exists(values["pm"], names)
+        batch.update_deal(deal_id, values)
+        if target is not None:
+            batch.set_stage(deal_id, target)
+        store.apply(batch.steps)
+        return store.deal(deal_id)
+
+
+def sign(session: Session, deal_id: int, on: date) -> Deal:
+    """Signed: the estimate in force now becomes the one actuals are compared with."""
+    with session.store() as store:
+        with store.snapshot():
+            current = store.deal(deal_id)
+        lifecycle.check_move(deal_id, current.stage, Stage.SIGNED)
+        batch = session.batch()
+        batch.deal_stage_is(deal_id, current.stage)
+        batch.sign(deal_id, on)
+        store.apply(batch.steps)
+        return store.deal(deal_id)
+
+
+@dataclass(frozen=True)
+class Logged:
+    entry: WorklogEntry
+    deal: Deal
+
+
+def log(session: Session, entry: WorklogEntry) -> Logged:
+    """Hours worked on a signed or active deal; the first hours start a signed deal."""
+    with session.store() as store:
+        with store.snapshot():
+            current = store.deal(entry.deal_id)
+        if not lifecycle.can_log(current.stage):
+            raise DealClosed(entry.deal_id, current.stage, "log")
+        batch = session.batch()
+        batch.deal_stage_is(entry.deal_id, current.stage)
+        made = batch.log_hours(entry)
+        moved = lifecycle.after_logging(current.stage)
+        if moved is not None:
+            batch.set_stage(entry.deal_id, moved)
+        new_id = store.apply(batch.steps)[made][0][0]
+        return Logged(store.worklog(entry.deal_id, only=new_id)[0], store.deal(entry.deal_id))
+
+
+def deliver(session: Session, deal_id: int, on: date, actual_hours: float | None) -> Deal:
+    """Delivered: actual hours (by default the hours logged) calibrate later forecasts."""
+    with session.store() as store:
+        with store.snapshot():
+            current = store.deal(deal_id)
+        lifecycle.check_move(deal_id, current.stage, Stage.DELIVERED)
+        batch = session.batch()
+        batch.deal_stage_is(deal_id, current.stage)
+        batch.deliver(deal_id, on, actual_hours)
+        store.apply(batch.steps)
+        return store.deal(deal_id)
+
+
+def lose(session: Session, deal_id: int, reason: str | None) -> Deal:
+    with session.store() as store:
+        with store.snapshot():
+            current = store.deal(deal_id)
+        lifecycle.check_move(deal_id, current.stage, Stage.LOST)
+        batch = session.batch()
+        batch.deal_stage_is(deal_id, current.stage)
+        batch.lose(deal_id, reason)
+        store.apply(batch.steps)
+        return store.deal(deal_id)
+
+
+@dataclass(frozen=True)
+class DealList:
+    deals: list[Deal]
+    forecasts: dict[int, DealForecast]
+
+
+def listing(
+    session: Session,
+    stages: Sequence[str] | None = OPEN_STAGES,
+    seller: str | None = None,
+    pm: str | None = None,
+    client: str | None = None,
+) -> DealList:
+    """Deals (open ones by default) with the forecast of every open one that has a PM."""
+    from pmsync.service.forecasting import forecaster
+
+    with session.reading() as store:
+        deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
+        wanted = {d.pm for d in deals if d.is_open and d.pm}
+        forecasts: dict[int, DealForecast] = {}
+        if wanted:
+            # Every open deal of these PMs is load, whatever the filter shows.
+            unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
+            engine = forecaster(store, session.today, open_deals=deals if unfiltered else None)
+            forecasts = engine.portfolio(sorted(wanted))
+    return DealList(deals, forecasts)
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """Everything about one deal."""
+
+    deal: Deal
+    forecast: DealForecast | None
+    estimates: list[Estimate]
+    worklog: list[WorklogEntry]
+    terms: list[Term]
+    updates: list[Update]
+    promise_history: list[PromiseChange]
+
+
+def show(session: Session, deal_id: int) -> DealRecord:
+    from pmsync.service.forecasting import forecaster
+
+    with session.reading() as store:
+        deal = store.deal(deal_id)
+        forecast = None
+        if deal.is_open and deal.pm:
+            forecast = forecaster(store, session.today).portfolio([deal.pm]).get(deal_id)
+        return DealRecord(
+            deal,
+            forecast,
+            store.estimates(deal_id),
+            store.worklog(deal_id),
+            store.terms(deal_id=deal_id),
+            store.updates(deal_id=deal_id),
+            store.promise_history(deal_id),
+        )

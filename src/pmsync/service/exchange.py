@@ -1,0 +1,125 @@
+"""Fitting the tools a team already has: CRM imports, exports, the calendar feed."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pmsync.core.crm import ImportRow
+    from pmsync.service.session import Session
+    from pmsync.storage.exchange import ImportResult
+
+
+def import_deals(
+    session: Session,
+    rows: Sequence[ImportRow],
+    dry_run: bool = False,
+    write_if: Callable[[ImportResult], bool] = lambda result: True,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Match each CRM row to a deal and write every change in one batch, unless `dry_run`
+    or `write_if(result)` says no (say, because rows were refused)."""
+    from pmsync.storage.exchange import plan_import
+
+    with session.store() as store:
+        batch = session.batch()
+        with store.snapshot():
+            result = plan_import(store, rows, batch, session.today, progress)
+        if batch.steps and write_if(result):
+            store.apply(batch.steps, dry_run=dry_run)
+    return result
+
+
+Table = tuple[list[str], Iterator[tuple]]
+
+
+def export(
+    session: Session, tables: Sequence[str], write: Callable[[dict[str, Table]], None]
+) -> None:
+    """Hand `write` the columns and rows of each table named, read in one consistent view
+    and streamed: rows are read as `write` takes them."""
+    with session.reading() as store:
+        write({table: store.export_rows(table) for table in tables})
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    sequence: int
+    day: date
+    summary: str
+    description: str
+    remind_days: int = 0
+
+
+def calendar_events(
+    session: Session, before_write: Callable[[], None] = lambda: None
+) -> list[CalendarEvent]:
+    """Promised dates, forecast finishes of deals at risk and special-term due dates. Each
+    event keeps its UID from export to export, and its SEQUENCE rises when it changes (kept
+    in the database, in one batch). `before_write` runs before that batch (to open the
+    output file: if it can't be, nothing is recorded)."""
+    from pmsync.core.dates import human
+    from pmsync.core.verdicts import AT_RISK, UNREALISTIC
+    from pmsync.service.forecasting import forecaster
+
+    planned: list[tuple[str, date, str, str, int]] = []
+    with session.store() as store:
+        with store.snapshot():
+            engine = forecaster(store, session.today)
+            forecasts = engine.portfolio()
+            deals = engine.deals
+            for d in deals.values():
+                if d.promised:
+                    planned.append(
+                        (
+                            f"promise:{d.id}",
+                            d.promised,
+                            f"Promised: {d.title} ({d.client})",
+                            f"Deal {d.id}, {d.stage}; PM {d.pm or 'none'}; "
+                            f"seller {d.seller or '-'}.",
+                            0,
+                        )
+                    )
+                f = forecasts.get(d.id)
+                if f and f.verdict in (AT_RISK, UNREALISTIC) and f.safe_finish:
+                    planned.append(
+                        (
+                            f"forecast:{d.id}",
+                            f.safe_finish,
+                            f"Forecast finish ({f.verdict}): {d.title}",
+                            f"Deal {d.id} is promised for {human(d.promised)}; "
+                            f"the forecast says {human(f.safe_finish)}.",
+                            0,
+                        )
+                    )
+            for t in store.terms(open_only=True):
+                deal = deals.get(t.deal_id) or store.deal(t.deal_id)
+                planned.append(
+                    (
+                        f"term:{t.id}",
+                        t.due,
+                        f"{t.kind.title()} due: {t.text}",
+                        f"Special term {t.id} of deal {deal.id} ({deal.title}, {deal.client})"
+                        + (f"; {t.amount:,.0f} at stake" if t.amount else "")
+                        + ".",
+                        t.remind_days,
+                    )
+                )
+        batch = session.batch()
+        steps = []
+        for key, day, summary, description, remind in planned:
+            print_ = f"{day}|{summary}|{description}|{remind}"
+            fingerprint = hashlib.sha1(print_.encode()).hexdigest()
+            steps.append(batch.calendar_event(key, f"{uuid.uuid4()}@pmsync", fingerprint))
+        before_write()
+        returned = store.apply(batch.steps) if batch.steps else []
+    return [
+        CalendarEvent(*returned[step][0], day, summary, description, remind)
+        for step, (_, day, summary, description, remind) in zip(steps, planned, strict=True)
+    ]

@@ -1,0 +1,86 @@
+"""Forecast use cases: the team's forecaster, and check-date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pmsync.core.lifecycle import OPEN_STAGES
+from pmsync.errors import DealClosed, NoEstimate
+
+if TYPE_CHECKING:
+    from pmsync.core.forecast import CheckResult, Forecaster
+    from pmsync.core.models import Deal
+    from pmsync.service.session import Session
+    from pmsync.storage.store import Store
+
+
+def forecaster(
+    store: Store,
+    today: date,
+    include_pipeline: bool = False,
+    open_deals: Sequence[Deal] | None = None,
+) -> Forecaster:
+    """The forecast engine loaded with the team, its open work and its history."""
+    from pmsync.core.forecast import Forecaster
+    from pmsync.storage import holiday_cache
+
+    holiday_cache.load()
+    return Forecaster(
+        pms=store.pms(),
+        deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),
+        delivered=store.history(),
+        today=today,
+        settings=store.settings(),
+        include_pipeline=include_pipeline,
+    )
+
+
+def check_date(
+    session: Session,
+    *,
+    deal_id: int | None = None,
+    hours: float | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    kind: str | None = None,
+    promised: date | None = None,
+    start: date | None = None,
+    pm: str | None = None,
+    include_pipeline: bool = False,
+) -> CheckResult:
+    """Is `promised` realistic for a recorded deal or for new work (`hours`, or the median
+    of delivered deals of `kind`)? Without a date: the earliest realistic one. Reads only."""
+    from pmsync.core.forecast import Candidate
+
+    with session.reading() as store:
+        engine = forecaster(store, session.today, include_pipeline=include_pipeline)
+        reference = None
+        if deal_id is not None:
+            d = store.deal(deal_id)
+            if not d.is_open:
+                raise DealClosed(deal_id, d.stage, "check")
+            if d.estimate is None:
+                raise NoEstimate(deal_id)
+            cand = Candidate(
+                hours=d.estimate.hours,
+                promised=promised or d.promised,
+                start=start or d.start,
+                low=d.estimate.low,
+                high=d.estimate.high,
+                logged=d.logged_hours,
+                deal_id=d.id,
+                title=d.title,
+            )
+            pm = pm or d.pm
+        else:
+            if hours is None:
+                if kind is None:
+                    raise ValueError("new work needs its hours or its kind")
+                hours, n = engine.history.reference_hours(kind)
+                reference = (kind, hours, n)
+            cand = Candidate(hours=hours, promised=promised, start=start, low=low, high=high)
+        if pm is not None:
+            pm = store.pm(pm).name
+        return engine.check(cand, pm, reference)

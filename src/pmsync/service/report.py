@@ -1,0 +1,37 @@
+"""The weekly report use case: the Monday sync's agenda, computed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pmsync.core.report import WeeklyReport
+    from pmsync.service.session import Session
+
+
+def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> WeeklyReport:
+    """The report for the week of the session's today: forecasts, terms, intel, history;
+    `lessons`: how many of the latest deliveries to list (None: all)."""
+    from pmsync.core.report import INTEL_DAYS, build_report, lessons_since
+    from pmsync.service.forecasting import forecaster
+
+    today = session.today
+    with session.reading() as store:
+        engine = forecaster(store, today)
+        terms = store.terms(open_only=True)
+        updates = store.updates(since=today - timedelta(days=INTEL_DAYS))
+        closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
+        return build_report(
+            today=today,
+            weeks=weeks,
+            pms=list(engine.pms.values()),
+            open_deals=list(engine.deals.values()),
+            history=engine.history,
+            lessons=store.deliveries(lessons_since(today), today, lessons),
+            terms=terms,
+            updates=updates,
+            forecasts=engine.portfolio(),
+            calendars={name: engine.calendar(name) for name in engine.pms},
+            other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
+        )

@@ -1,0 +1,62 @@
+"""A session: which database, which day is today, and the clock that stamps records."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from pmsync.storage.batch import Batch
+from pmsync.storage.store import Store
+
+
+def _time_of_day() -> time:
+    return datetime.now().time()
+
+
+def database_path(db: str | None) -> Path:
+    """The file `db` names, else the one in the per-user data folder."""
+    from pmsync.storage.connection import resolve_path
+
+    return resolve_path(db)
+
+
+@dataclass
+class Session:
+    """`db`: the database as the user named it (None: the per-user default); `today`: the
+    date taken as today everywhere; `clock`: the time of day that stamps new records."""
+
+    db: str | None
+    today: date
+    clock: Callable[[], time] = field(default=_time_of_day)
+
+    @property
+    def path(self) -> Path:
+        return database_path(self.db)
+
+    def now(self) -> str:
+        """A timestamp on `today` (which --today may fix) at the clock's time of day."""
+        return datetime.combine(self.today, self.clock()).isoformat(timespec="seconds")
+
+    def batch(self) -> Batch:
+        return Batch(self.now())
+
+    @contextlib.contextmanager
+    def store(self) -> Iterator[Store]:
+        """The database, opened (created and migrated on first use). A use case reads
+        inside `store.snapshot()`, then writes one batch with `store.apply`."""
+        from pmsync.storage.sqlite_file import SqliteFile
+
+        backend = SqliteFile(self.path)
+        try:
+            yield Store(backend)
+        finally:
+            backend.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """The database for a command that only reads: one consistent view throughout."""
+        with self.store() as store, store.snapshot():
+            yield store

@@ -1,0 +1,117 @@
+"""The seam between pmsync's queries and the database that runs them.
+
+A backend does five things: reads (in one consistent view per command), one atomic batch of
+writes, backup, restore, and check. A batch is a list of steps sent whole: it lands entirely
+or not at all, and nothing in it depends on a value read earlier in Python. What a command
+decided from its reads is re-stated in the batch as SQL: a `Require` step aborts the batch
+when a precondition no longer holds (another writer got there first), old values are copied
+by `INSERT ... SELECT`, and ids chain through `last_insert_rowid()` and `RETURNING`. That is
+what lets the same batch run on a local file (inside `BEGIN IMMEDIATE`) and on a replicated
+cluster that has no interactive transactions.
+
+The SQLite file is the first backend (`storage.sqlite_file`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pmsync.errors import PmsyncError
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement. `returns`: keep the rows it returns (`RETURNING`); `error`: what a
+    constraint failure in it means (a UNIQUE name taken, a foreign key to nothing...)."""
+
+    sql: str
+    params: Sequence[Any] = ()
+    returns: bool = False
+    error: PmsyncError | None = None
+
+
+@dataclass(frozen=True)
+class WriteMany:
+    """One statement run for each row of parameters (bulk inserts)."""
+
+    sql: str
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
+    error: PmsyncError | None = None
+
+
+@dataclass(frozen=True)
+class Require:
+    """A precondition: `condition`, an SQL expression, must hold when the batch runs, else
+    the whole batch is abandoned and `error` raised. It runs as an insert into the empty
+    `preconditions` table whose CHECK refuses every row: a row is inserted only when the
+    condition fails."""
+
+    condition: str
+    params: Sequence[Any]
+    error: PmsyncError
+
+    @property
+    def sql(self) -> str:
+        return f"INSERT INTO preconditions (holds) SELECT 0 WHERE NOT ({self.condition})"
+
+
+Step = Write | WriteMany | Require
+
+
+class Rows(Protocol):
+    """What a read returns: rows as tuples, with the column names in `description`."""
+
+    description: Any
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+@dataclass
+class Health:
+    location: str
+    schema_version: int
+    expected_version: int
+    integrity: list[str] = field(default_factory=list)
+    foreign_keys: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.integrity == ["ok"]
+            and not self.foreign_keys
+            and self.schema_version == self.expected_version
+        )
+
+
+class Backend(Protocol):
+    """Where pmsync's records live."""
+
+    location: str
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one consistent state of the database."""
+        ...
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows: ...
+
+    def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
+        """Run the steps as one atomic batch; the rows each step returned. `dry_run`: run
+        every check and statement, then keep nothing."""
+        ...
+
+    def backup(self, target: Path) -> None: ...
+
+    def restore(self, source: Path) -> None: ...
+
+    def check(self) -> Health: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,379 @@
+"""Every write pmsync makes, as steps of one batch (see storage.backend).
+
+A command reads, decides in the core, then describes its writes here with typed methods;
+`Store.apply` sends them as one atomic batch. What the decision rested on is restated as a
+`Require`, so a batch built on a stale read is abandoned whole instead of landing wrong.
+Ids chain inside the batch through SQL: a method that makes a record returns the index of
+the step whose `RETURNING` row carries its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from pmsync.core.calendar import format_workdays
+from pmsync.core.dates import iso
+from pmsync.core.lifecycle import OPEN_STAGES, Stage
+from pmsync.core.models import PM, Estimate, Term, TimeOff, Update, WorklogEntry
+from pmsync.core.words import Word
+from pmsync.errors import (
+    Conflict,
+    DuplicateExternalId,
+    DuplicatePM,
+    PMHasOpenDeals,
+    PmsyncError,
+    UnknownDeal,
+    UnknownPM,
+    UnknownTerm,
+)
+from pmsync.storage.backend import Require, Step, Write, WriteMany
+from pmsync.storage.store import DEAL_COLUMNS
+
+_PM_ID = "(SELECT id FROM pms WHERE name = ? COLLATE NOCASE)"
+# The estimate just inserted becomes its deal's signing estimate.
+_SIGNING_IS_LAST_ESTIMATE = (
+    "UPDATE deals SET signing_estimate_id = last_insert_rowid() "
+    "WHERE id = (SELECT deal_id FROM estimates WHERE id = last_insert_rowid())"
+)
+
+
+# What `update_pm` may set.
+PM_COLUMNS = ("name", "email", "capacity", "workdays", "holidays")
+
+
+class Batch:
+    """The writes of one command; `now` stamps every record it makes."""
+
+    def __init__(self, now: str) -> None:
+        self.now = now
+        self.steps: list[Step] = []
+
+    def _add(self, step: Step) -> int:
+        self.steps.append(step)
+        return len(self.steps) - 1
+
+    def require(self, condition: str, params: Sequence[Any], error: PmsyncError) -> None:
+        self._add(Require(condition, params, error))
+
+    # -- preconditions most commands share -------------------------------------------------
+    def deal_stage_is(self, deal_id: int, stage: str) -> None:
+        """The deal is still in the stage the command decided on."""
+        self.require(
+            "(SELECT stage FROM deals WHERE id = ?) = ?",
+            (deal_id, stage),
+            Conflict(f"deal {deal_id}"),
+        )
+
+    def deal_exists(self, deal_id: int) -> None:
+        self.require("EXISTS (SELECT 1 FROM deals WHERE id = ?)", (deal_id,), UnknownDeal(deal_id))
+
+    def pm_exists(self, name: str, known: Sequence[str]) -> None:
+        self.require(f"{_PM_ID} IS NOT NULL", (name,), UnknownPM(name, known))
+
+    # -- settings ------------------------------------------------------------------------
+    def set_setting(self, key: str, value: Any) -> None:
+        self._add(
+            Write(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, str(value)),
+            )
+        )
+
+    # -- PMs -----------------------------------------------------------------------------
+    def add_pm(self, pm: PM) -> int:
+        return self._add(
+            Write(
+                "INSERT INTO pms (name, email, capacity, workdays, holidays, created) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    pm.name,
+                    pm.email,
+                    pm.capacity,
+                    format_workdays(pm.workdays),
+                    pm.holidays,
+                    self.now,
+                ),
+                returns=True,
+                error=DuplicatePM(pm.name),
+            )
+        )
+
+    def update_pm(self, pm_id: int, changes: Mapping[str, Any]) -> None:
+        """Set these of a PM's columns (`PM_COLUMNS`; None clears)."""
+        _known(changes, PM_COLUMNS)
+        values = dict(changes)
+        if values.get("workdays") is not None:
+            values["workdays"] = format_workdays(values["workdays"])
+        if values:
+            sets = ", ".join(f'"{c}" = ?' for c in values)
+            self._add(
+                Write(
+                    f"UPDATE pms SET {sets} WHERE id = ?",
+                    (*values.values(), pm_id),
+                    error=DuplicatePM(str(values.get("name"))),
+                )
+            )
+
+    def remove_pm(self, pm_id: int, name: str, open_deals: Sequence[int]) -> None:
+        marks = ",".join("?" * len(OPEN_STAGES))
+        self.require(
+            f"NOT EXISTS (SELECT 1 FROM deals WHERE pm_id = ? AND stage IN ({marks}))",
+            (pm_id, *OPEN_STAGES),
+            PMHasOpenDeals(name, open_deals),
+        )
+        # Delivered and lost deals keep their history without the PM's name.
+        self._add(Write("UPDATE deals SET pm_id = NULL WHERE pm_id = ?", (pm_id,)))
+        self._add(Write("DELETE FROM pms WHERE id = ?", (pm_id,)))
+
+    def add_timeoff(self, pm_id: int, off: TimeOff) -> int:
+        return self._add(
+            Write(
+                'INSERT INTO timeoff (pm_id, start, "end", reason) VALUES (?, ?, ?, ?) '
+                "RETURNING id",
+                (pm_id, iso(off.start), iso(off.end), off.reason),
+                returns=True,
+            )
+        )
+
+    # -- deals ---------------------------------------------------------------------------
+    def add_deal(self, values: Mapping[str, Any], estimate: Estimate | None) -> int:
+        """A new deal (`values` keyed by `DEAL_COLUMNS`, the PM by name), with its first
+        estimate; a deal added signed (with `signed_on`) gets that estimate as its signing
+        estimate. Returns the step whose row is the new deal's id."""
+        _known(values, DEAL_COLUMNS)
+        columns = [("pm_id" if c == "pm" else c) for c in values]
+        marks = [(_PM_ID if c == "pm" else "?") for c in values]
+        made = self._add(
+            Write(
+                f"INSERT INTO deals ({', '.join(columns)}, created) "
+                f"VALUES ({', '.join(marks)}, ?) RETURNING id",
+                (*map(_sql_value, values.values()), self.now),
+                returns=True,
+                error=DuplicateExternalId(str(values.get("external_id"))),
+            )
+        )
+        signed_on = values.get("signed_on")
+        if estimate is not None:
+            self._add(
+                Write(
+                    "INSERT INTO estimates (deal_id, hours, low, high, author, note, created) "
+                    "VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?)",
+                    (
+                        estimate.hours,
+                        estimate.low,
+                        estimate.high,
+                        estimate.author,
+                        estimate.note,
+                        self.now,
+                    ),
+                )
+            )
+            if signed_on is not None:
+                self._add(Write(_SIGNING_IS_LAST_ESTIMATE))
+        return made
+
+    def update_deal(self, deal_id: int, values: Mapping[str, Any]) -> None:
+        """Set these of a deal's columns (`DEAL_COLUMNS`, the PM by name; None clears); a new
+        promised date keeps the old one in the history (the old value is copied in SQL, so
+        two writers moving one promise both leave a link)."""
+        _known(values, DEAL_COLUMNS)
+        if "promised" in values:
+            new = iso(values["promised"])
+            self._add(
+                Write(
+                    "INSERT INTO promise_history (deal_id, old, new, changed) "
+                    "SELECT id, promised, ?, ? FROM deals WHERE id = ? AND promised IS NOT ?",
+                    (new, self.now, deal_id, new),
+                )
+            )
+        sets, params = [], []
+        for name, value in values.items():
+            if name == "pm":
+                sets.append(f"pm_id = {_PM_ID}")
+            else:
+                sets.append(f'"{name}" = ?')
+            params.append(_sql_value(value))
+        if sets:
+            self._add(
+                Write(
+                    f"UPDATE deals SET {', '.join(sets)} WHERE id = ?",
+                    (*params, deal_id),
+                    error=DuplicateExternalId(str(values.get("external_id"))),
+                )
+            )
+
+    def set_stage(self, deal_id: int, stage: Stage) -> None:
+        self._add(Write("UPDATE deals SET stage = ? WHERE id = ?", (stage.value, deal_id)))
+
+    def sign(self, deal_id: int, on: date) -> None:
+        """The signing: its date, and the estimate in force now as the one actuals meet."""
+        self._add(
+            Write(
+                "UPDATE deals SET stage = 'signed', signed_on = ?, signing_estimate_id = "
+                "(SELECT max(id) FROM estimates WHERE deal_id = ?) WHERE id = ?",
+                (iso(on), deal_id, deal_id),
+            )
+        )
+
+    def deliver(self, deal_id: int, on: date, actual_hours: float | None) -> None:
+        """Delivered; without actual hours given, the hours logged (summed in SQL)."""
+        self._add(
+            Write(
+                "UPDATE deals SET stage = 'delivered', delivered_on = ?, actual_hours = "
+                "coalesce(?, nullif((SELECT sum(hours) FROM worklog WHERE deal_id = ?), 0)) "
+                "WHERE id = ?",
+                (iso(on), actual_hours, deal_id, deal_id),
+            )
+        )
+
+    def lose(self, deal_id: int, reason: str | None) -> None:
+        self._add(
+            Write(
+                "UPDATE deals SET stage = 'lost', lost_reason = ? WHERE id = ?", (reason, deal_id)
+            )
+        )
+
+    # -- estimates, worklog, terms, updates ---------------------------------------------
+    def add_estimate(self, est: Estimate) -> int:
+        return self._add(
+            Write(
+                "INSERT INTO estimates (deal_id, hours, low, high, author, note, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (est.deal_id, est.hours, est.low, est.high, est.author, est.note, self.now),
+                returns=True,
+            )
+        )
+
+    def log_hours(self, entry: WorklogEntry) -> int:
+        return self._add(
+            Write(
+                "INSERT INTO worklog (deal_id, hours, on_date, note, created) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (entry.deal_id, entry.hours, iso(entry.on), entry.note, self.now),
+                returns=True,
+            )
+        )
+
+    def add_term(self, term: Term) -> int:
+        return self._add(
+            Write(
+                "INSERT INTO terms (deal_id, text, kind, due, amount, remind_days, status, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+                (
+                    term.deal_id,
+                    term.text,
+                    term.kind,
+                    iso(term.due),
+                    term.amount,
+                    term.remind_days,
+                    self.now,
+                ),
+                returns=True,
+            )
+        )
+
+    def term_exists(self, term_id: int) -> None:
+        self.require("EXISTS (SELECT 1 FROM terms WHERE id = ?)", (term_id,), UnknownTerm(term_id))
+
+    def term_status_is(self, term_id: int, status: str) -> None:
+        self.require(
+            "(SELECT status FROM terms WHERE id = ?) = ?",
+            (term_id, status),
+            Conflict(f"term {term_id}"),
+        )
+
+    def acknowledge_term(self, term_id: int, by: str) -> None:
+        self._add(
+            Write(
+                "UPDATE terms SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
+                (by, self.now, term_id),
+            )
+        )
+
+    def set_term_status(self, term_id: int, status: str) -> None:
+        self._add(Write("UPDATE terms SET status = ? WHERE id = ?", (status, term_id)))
+
+    def add_update(self, update: Update) -> int:
+        return self._add(
+            Write(
+                "INSERT INTO updates (deal_id, text, signal, author, created) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (update.deal_id, update.text, update.signal, update.by, self.now),
+                returns=True,
+            )
+        )
+
+    # -- calendar identities ---------------------------------------------------------------
+    def calendar_event(self, key: str, new_uid: str, fingerprint: str) -> int:
+        """The event's stable UID and its SEQUENCE, raised in SQL whenever its content
+        changed; a new event takes `new_uid`. The step returns (uid, sequence)."""
+        return self._add(
+            Write(
+                "INSERT INTO calendar_events (key, uid, sequence, fingerprint) "
+                "VALUES (?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET "
+                "sequence = calendar_events.sequence "
+                "+ (calendar_events.fingerprint != excluded.fingerprint), "
+                "fingerprint = excluded.fingerprint RETURNING uid, sequence",
+                (key, new_uid, fingerprint),
+                returns=True,
+            )
+        )
+
+    # -- bulk ------------------------------------------------------------------------------
+    def insert_rows(self, table: str, records: Sequence[dict[str, Any]]) -> None:
+        """Whole tables of rows at once (sample teams, imports), ids included."""
+        if not records:
+            return
+        columns = list(dict.fromkeys(k for r in records for k in r))
+        cols = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" * len(columns))
+        self._add(
+            WriteMany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                [tuple(r.get(c) for c in columns) for r in records],
+            )
+        )
+
+    def import_deal(self, record: Mapping[str, Any], hours: float | None, signed: bool) -> None:
+        """A deal from a CRM row (`record` holds its stored columns), with the CRM's hours as
+        its first estimate, which is its signing estimate when the deal comes in signed.
+        Ids chain in SQL: many writers may import at once."""
+        cols = list(record)
+        self._add(
+            Write(
+                f"INSERT INTO deals ({', '.join(cols)}, created) "
+                f"VALUES ({', '.join('?' * len(cols))}, ?)",
+                (*record.values(), self.now),
+                error=DuplicateExternalId(str(record.get("external_id"))),
+            )
+        )
+        if hours:
+            self._add(
+                Write(
+                    "INSERT INTO estimates (deal_id, hours, author, created) "
+                    "VALUES (last_insert_rowid(), ?, 'import', ?)",
+                    (hours, self.now),
+                )
+            )
+            if signed:
+                self._add(Write(_SIGNING_IS_LAST_ESTIMATE))
+
+    def set_pm_id(self, deal_id: int, pm_id: int) -> None:
+        self._add(Write("UPDATE deals SET pm_id = ? WHERE id = ?", (pm_id, deal_id)))
+
+
+def _known(values: Mapping[str, Any], columns: Sequence[str]) -> None:
+    unknown = set(values) - set(columns)
+    if unknown:  # a programming error, not a user's
+        raise AssertionError(f"no such columns: {sorted(unknown)}")
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Word):
+        return value.value
+    return value
