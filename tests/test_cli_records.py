@@ -41,13 +41,11 @@ def test_the_estimate_at_signing_is_kept_for_lessons(team: Cli) -> None:
     # History uses the estimate in force at signing (30), not the first or the latest.
     from datetime import date
 
-    from pmsync.storage.store import Store
+    from pmsync.service.session import Session
 
-    store = Store(team.db, date(2027, 1, 4))
-    with store.read():
+    with Session(str(team.db), date(2027, 1, 4)).reading() as store:
         history = store.history()
         (actual,) = store.deliveries(date(2027, 1, 1), date(2027, 1, 4))
-    store.close()
     assert (actual.estimate_hours, actual.actual_hours) == (30, 50)
     assert list(history.team) == [50 / 30]
     assert list(history.team_days) == [actual.delivered_on.toordinal()]

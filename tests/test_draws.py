@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmsync.core.draws import draw_array, draw_lists, job_key, job_key_array, mix, queue_key
-from pmsync.core.forecast import Candidate, Effort, Forecaster
-from pmsync.core.models import PM, Actual, Deal, Estimate, Settings
+from pmsync.core.forecast import Candidate, Forecaster
+from pmsync.core.models import PM, Actual, Deal, Estimate
+from pmsync.core.montecarlo import DrawBudget
 from pmsync.core.schedule import Job
+from pmsync.core.settings import Settings
 
 MON = date(2027, 1, 4)
 
@@ -91,11 +93,11 @@ def _team(n_deals: int) -> tuple[list[PM], list[Deal], list[Actual]]:
 
 def test_a_forecast_is_the_same_from_either_engine() -> None:
     pms, deals, history = _team(14)
-    python = Effort(python_draws=10**9, reuse_numpy=False)
-    numpy = Effort(python_draws=0)
+    python = DrawBudget(python_draws=10**9, reuse_numpy=False)
+    numpy = DrawBudget(python_draws=0)
 
-    def engine(effort: Effort) -> Forecaster:
-        return Forecaster(pms, deals, history, MON, Settings(samples=200), effort=effort)
+    def engine(effort: DrawBudget) -> Forecaster:
+        return Forecaster(pms, deals, history, MON, Settings(samples=200), budget=effort)
 
     assert engine(python).portfolio() == engine(numpy).portfolio()
     for cand in (
@@ -108,10 +110,10 @@ def test_a_forecast_is_the_same_from_either_engine() -> None:
 
 
 def test_a_small_question_stays_in_python_and_a_big_one_moves_to_numpy() -> None:
-    effort = Effort(python_draws=1000, reuse_numpy=False)
+    effort = DrawBudget(python_draws=1000, reuse_numpy=False)
     assert not effort.use_numpy(600)
     assert effort.use_numpy(600)  # 400 left: not enough
     assert not effort.use_numpy(400)
     import numpy  # noqa: F401  (once loaded, numpy is used for everything)
 
-    assert Effort(python_draws=10**9).use_numpy(1)
+    assert DrawBudget(python_draws=10**9).use_numpy(1)

@@ -9,17 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmsync.core.forecast import (
-    AT_RISK,
-    REALISTIC,
-    UNREALISTIC,
-    Candidate,
-    Effort,
-    Forecaster,
-    History,
-)
-from pmsync.core.models import PM, Actual, Deal, Estimate, Settings, TimeOff
-from pmsync.errors import BadInput
+from pmsync.cli.messages import describe
+from pmsync.core.forecast import Candidate, Forecaster
+from pmsync.core.history import History
+from pmsync.core.models import PM, Actual, Deal, Estimate, TimeOff
+from pmsync.core.montecarlo import DrawBudget
+from pmsync.core.settings import Settings
+from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
+from pmsync.errors import BadInput, NoHistoryForKind
 
 MON = date(2027, 1, 4)
 ANN = PM("Ann", 40)
@@ -225,8 +222,10 @@ def test_reference_class_uses_the_median_of_delivered_deals_of_that_kind() -> No
         ]
     )
     assert h.reference_hours("audit") == (40, 3)
-    with pytest.raises(BadInput, match="--hours"):
+    with pytest.raises(NoHistoryForKind) as refused:
         h.reference_hours("migration")
+    assert (refused.value.kind, refused.value.known) == ("migration", ("audit", "other"))
+    assert "give the effort with --hours" in describe(refused.value)
 
 
 @st.composite
@@ -314,7 +313,7 @@ def test_history_from_storage_rows_is_history_from_records() -> None:
 
 
 def test_a_big_command_goes_to_numpy_from_the_first_queue() -> None:
-    effort = Effort(python_draws=1000, reuse_numpy=False)
+    effort = DrawBudget(python_draws=1000, reuse_numpy=False)
     effort.expect(800)
     assert not effort.use_numpy(600)  # it all fits: Python keeps its budget
     effort.expect(5000)

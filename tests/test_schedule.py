@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.forecast import Evidence, QueuePlan
-from pmsync.core.models import PM, Settings, TimeOff
+from pmsync.core.history import Evidence
+from pmsync.core.models import PM, TimeOff
+from pmsync.core.montecarlo import QueuePlan
 from pmsync.core.schedule import Job, in_order, schedule_units
+from pmsync.core.settings import Settings
 
 MON = date(2027, 1, 4)
 

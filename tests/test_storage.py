@@ -10,10 +10,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from pmsync.errors import StorageError
+from pmsync.cli.app import app
+from pmsync.core.lifecycle import Stage
+from pmsync.errors import Conflict, StorageError
+from pmsync.service import deals
+from pmsync.service.session import Session
 from pmsync.storage import schema
+from pmsync.storage.batch import Batch
 from pmsync.storage.connection import connect, resolve_path
+from pmsync.storage.sqlite_file import SqliteFile
 from pmsync.storage.store import Store
 
 from .conftest import Cli
@@ -36,10 +43,15 @@ def test_a_new_file_gets_the_schema_private_permissions_and_wal(tmp_path: Path) 
 
 
 def test_location_is_flag_then_environment_then_user_data_dir(monkeypatch) -> None:
+    # PMSYNC_DB is read once, by the CLI's --db option; storage is given what it names.
+    runner = CliRunner()
     monkeypatch.setenv("PMSYNC_DB", "/tmp/from-env.db")
-    assert resolve_path("/tmp/flag.db") == Path("/tmp/flag.db")
-    assert resolve_path(None) == Path("/tmp/from-env.db")
+    assert runner.invoke(app, ["db", "path"]).output.strip() == "/tmp/from-env.db"
+    flag = runner.invoke(app, ["--db", "/tmp/flag.db", "db", "path"]).output.strip()
+    assert flag == "/tmp/flag.db"
     monkeypatch.delenv("PMSYNC_DB")
+    assert runner.invoke(app, ["db", "path"]).output.strip() == str(resolve_path(None))
+    assert resolve_path("/tmp/flag.db") == Path("/tmp/flag.db")
     assert resolve_path(None).name == "pmsync.db" and "pmsync" in str(resolve_path(None).parent)
 
 
@@ -132,13 +144,37 @@ def test_a_file_from_a_newer_pmsync_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_refused_write_rolls_back_everything_it_did(tmp_path: Path) -> None:
-    store = Store(tmp_path / "t.db", date(2027, 1, 4))
-    with pytest.raises(RuntimeError), store.write():
-        store.db["settings"].insert({"key": "seed", "value": "3"})
-        raise RuntimeError("boom")
-    with store.read():
-        assert store.settings().seed != 3
+    """A batch whose precondition no longer holds lands nothing, not even its earlier steps."""
+    store = Store(SqliteFile(tmp_path / "t.db"))
+    batch = Batch("2027-01-04T09:00:00")
+    batch.set_setting("seed", 3)
+    batch.deal_stage_is(1, "signed")  # there is no deal 1: the precondition fails
+    with pytest.raises(Conflict):
+        store.apply(batch.steps)
+    assert store.settings().seed != 3
+    ok = Batch("2027-01-04T09:00:00")
+    ok.set_setting("seed", 3)
+    store.apply(ok.steps)
+    assert store.settings().seed == 3
     store.close()
+
+
+def test_a_batch_built_on_a_stale_read_is_refused(tmp_path: Path) -> None:
+    """Two writers decide from the same read; the second finds the stage moved and writes
+    nothing (its precondition restates what it read)."""
+    session = Session(str(tmp_path / "t.db"), date(2027, 1, 4))
+    deal = deals.add(session, {"title": "T", "client": "C", "stage": "signed"}, None)
+    first, second = session.batch(), session.batch()
+    for b in (first, second):
+        b.deal_stage_is(deal.id, "signed")
+        b.set_stage(deal.id, Stage.ACTIVE)
+        b.lose(deal.id, "second writer") if b is second else None
+    with session.store() as store:
+        store.apply(first.steps)
+        with pytest.raises(Conflict):
+            store.apply(second.steps)
+        assert store.deal(deal.id).stage == "active"
+        assert store.deal(deal.id).lost_reason is None
 
 
 _WRITER = """

@@ -70,7 +70,8 @@ def update(
             _check_refs(store, values, deal_id)
             names = store.pm_names()
         batch = session.batch()
-        batch.deal_stage_is(deal_id, current.stage)
+        # A plain edit needs the deal open; a move needs it where the move was judged from.
+        batch.deal_stage_in(deal_id, OPEN_STAGES if target is None else (current.stage,))
         if values.get("pm"):
             batch.pm_exists(values["pm"], names)
         batch.update_deal(deal_id, values)
@@ -107,11 +108,12 @@ def log(session: Session, entry: WorklogEntry) -> Logged:
         if not lifecycle.can_log(current.stage):
             raise DealClosed(entry.deal_id, current.stage, "log")
         batch = session.batch()
-        batch.deal_stage_is(entry.deal_id, current.stage)
+        batch.deal_stage_in(entry.deal_id, lifecycle.LOADED_STAGES)
         made = batch.log_hours(entry)
         moved = lifecycle.after_logging(current.stage)
         if moved is not None:
-            batch.set_stage(entry.deal_id, moved)
+            # Another writer's hours may have started it already.
+            batch.set_stage(entry.deal_id, moved, only_from=current.stage)
         new_id = store.apply(batch.steps)[made][0][0]
         return Logged(store.worklog(entry.deal_id, only=new_id)[0], store.deal(entry.deal_id))
 

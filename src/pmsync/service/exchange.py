@@ -30,7 +30,7 @@ def import_deals(
         batch = session.batch()
         with store.snapshot():
             result = plan_import(store, rows, batch, session.today, progress)
-        if batch.steps and write_if(result):
+        if write_if(result) and batch.steps:
             store.apply(batch.steps, dry_run=dry_run)
     return result
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pmsync.core import terms as term_rules
+from pmsync.core.lifecycle import OPEN_STAGES
 from pmsync.core.models import Estimate, Term, Update
 from pmsync.errors import DealClosed, TermNotOpen
 
@@ -26,7 +27,7 @@ def add_estimate(session: Session, est: Estimate) -> Estimate:
         if not d.is_open:
             raise DealClosed(est.deal_id, d.stage, "estimate")
         batch = session.batch()
-        batch.deal_stage_is(d.id, d.stage)
+        batch.deal_stage_in(d.id, OPEN_STAGES)
         made = batch.add_estimate(est)
         new_id = store.apply(batch.steps)[made][0][0]
         return store.estimates(est.deal_id, only=new_id)[0]

@@ -56,7 +56,10 @@ class Require:
 
     @property
     def sql(self) -> str:
-        return f"INSERT INTO preconditions (holds) SELECT 0 WHERE NOT ({self.condition})"
+        # coalesce: a condition on a row that is gone (NULL) does not hold either.
+        return (
+            f"INSERT INTO preconditions (holds) SELECT 0 WHERE NOT coalesce(({self.condition}), 0)"
+        )
 
 
 Step = Write | WriteMany | Require

@@ -60,9 +60,14 @@ class Batch:
     # -- preconditions most commands share -------------------------------------------------
     def deal_stage_is(self, deal_id: int, stage: str) -> None:
         """The deal is still in the stage the command decided on."""
+        self.deal_stage_in(deal_id, (stage,))
+
+    def deal_stage_in(self, deal_id: int, stages: Sequence[str]) -> None:
+        """The deal is still in one of the stages the command's decision allows."""
+        marks = ",".join("?" * len(stages))
         self.require(
-            "(SELECT stage FROM deals WHERE id = ?) = ?",
-            (deal_id, stage),
+            f"(SELECT stage FROM deals WHERE id = ?) IN ({marks})",
+            (deal_id, *(str(s) for s in stages)),
             Conflict(f"deal {deal_id}"),
         )
 
@@ -205,8 +210,18 @@ class Batch:
                 )
             )
 
-    def set_stage(self, deal_id: int, stage: Stage) -> None:
-        self._add(Write("UPDATE deals SET stage = ? WHERE id = ?", (stage.value, deal_id)))
+    def set_stage(self, deal_id: int, stage: Stage, only_from: str | None = None) -> None:
+        """Move the deal to `stage`; with `only_from`, only if it is in that stage when the
+        batch runs (a move that another writer may have made already)."""
+        if only_from is None:
+            self._add(Write("UPDATE deals SET stage = ? WHERE id = ?", (stage.value, deal_id)))
+        else:
+            self._add(
+                Write(
+                    "UPDATE deals SET stage = ? WHERE id = ? AND stage = ?",
+                    (stage.value, deal_id, str(only_from)),
+                )
+            )
 
     def sign(self, deal_id: int, on: date) -> None:
         """The signing: its date, and the estimate in force now as the one actuals meet."""
