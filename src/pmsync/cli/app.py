@@ -40,7 +40,7 @@ class PmsyncGroup(TyperGroup):
             self.commands[cmd_name] = _load(cmd_name)
         return self.commands.get(cmd_name)
 
-    def main(
+    def main(  # type: ignore[override]  # same call, narrower: standalone mode is ours
         self,
         args: Any = None,
         prog_name: Any = None,
@@ -152,6 +152,7 @@ def _load(name: str) -> Any:
 
     module, attribute, summary = COMMANDS[name]
     target = getattr(importlib.import_module(module), attribute)
+    command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:

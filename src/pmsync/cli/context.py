@@ -15,6 +15,9 @@ from pmsync.errors import BadInput
 if TYPE_CHECKING:
     from pmsync.service.session import Session
 
+# `Env.date` is a method: the type needs another name inside the class.
+Day = date
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -36,10 +39,10 @@ class Env:
 
         return Session(self.db, self.today)  # a bad --today is bad input before any file
 
-    def date(self, text: str | None, what: str) -> date | None:
+    def date(self, text: str | None, what: str) -> Day | None:
         return None if text is None else parse_date(text, self.today, what)
 
-    def plan_date(self, text: str | None, what: str) -> date | None:
+    def plan_date(self, text: str | None, what: str) -> Day | None:
         """A date the forecast plans with (promise, start): read, and within reach."""
         from pmsync.core.rules import check_horizon
 

@@ -216,9 +216,9 @@ def update(
     ):
         if val is not None:
             changes[key] = val or None
-    for key, val in (("value", value), ("probability", probability)):
-        if val is not None:
-            changes[key] = val
+    for key, number in (("value", value), ("probability", probability)):
+        if number is not None:
+            changes[key] = number
     for key, val in (("promised", promised), ("start", start)):
         if val is not None:
             changes[key] = None if val.lower() == "none" else e.plan_date(val, f"--{key}")

@@ -10,9 +10,9 @@ from pmsync.present import output
 
 
 def _demo_path() -> Path:
-    from pmsync.storage.connection import default_path
+    from pmsync.service.session import database_path
 
-    return default_path().with_name("pmsync-demo.db")
+    return database_path(None).with_name("pmsync-demo.db")
 
 
 def demo(

@@ -3,7 +3,7 @@
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -13,7 +13,7 @@ from pmsync.errors import BadInput
 
 if TYPE_CHECKING:
     from pmsync.core.crm import Rejected
-    from pmsync.storage.exchange import ImportResult
+    from pmsync.service.exchange import ImportResult
 
 import_app = typer.Typer(help=summary("import"), no_args_is_help=True)
 
@@ -146,7 +146,7 @@ class _progress:
 
     def __init__(self, total: int) -> None:
         self.total = total
-        self.bar = None
+        self.bar: Any = None  # a rich Progress, only on a terminal
 
     def __enter__(self) -> Callable[[int], None]:
         if self.total >= 2000 and sys.stderr.isatty():
@@ -187,9 +187,8 @@ def export(
     """Export every record, re-importable (export deals | import deals round-trips)."""
     from pmsync.core.rules import check_choice
     from pmsync.present.export import write_csv, write_json
-    from pmsync.service.exchange import Table
+    from pmsync.service.exchange import EXPORT_TABLES, Table
     from pmsync.service.exchange import export as read_tables
-    from pmsync.storage.store import EXPORT_TABLES
 
     what = check_choice(what, (*EXPORT_TABLES, "all"), "table")
     fmt = check_choice(fmt, ("csv", "json"), "format")

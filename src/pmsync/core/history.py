@@ -96,7 +96,7 @@ class History:
 
     def reference_hours(self, kind: str) -> tuple[float, int]:
         """Median actual hours of delivered deals of a kind, and how many there were."""
-        actuals = self.actuals_by_kind.get(kind, [])
+        actuals: Sequence[float] = self.actuals_by_kind.get(kind, ())
         if not actuals:
             raise NoHistoryForKind(kind, sorted(self.actuals_by_kind))
         from statistics import median

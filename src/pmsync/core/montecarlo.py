@@ -126,7 +126,7 @@ class QueuePlan:
         if simulate and (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
             p50s, p80s, on_time = self._simulate(jobs, releases, limits)
         else:
-            p50s = p80s = on_time = [None] * len(jobs)
+            p50s, p80s, on_time = [None] * len(jobs), [None] * len(jobs), [None] * len(jobs)
         return [
             self._slot(*args) for args in zip(jobs, spans, limits, p50s, p80s, on_time, strict=True)
         ]

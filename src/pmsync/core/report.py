@@ -20,7 +20,7 @@ from pmsync.core.lifecycle import LOADED_STAGES
 from pmsync.core.models import PM, SIGNALS, Actual, Deal, Term, Update, probability_weight
 from pmsync.core.terms import REASON_ORDER, TermReason
 from pmsync.core.terms import reasons as term_reasons
-from pmsync.core.verdicts import AT_RISK, UNREALISTIC
+from pmsync.core.verdicts import AT_RISK, UNREALISTIC, Verdict
 
 NEW_DAYS = 7
 INTEL_DAYS = 7
@@ -33,7 +33,7 @@ assert set(SIGNAL_ORDER) == set(SIGNALS)
 @dataclass(frozen=True, slots=True)
 class RiskItem:
     deal: Deal
-    verdict: str
+    verdict: Verdict
     promised: date
     forecast: date  # P80 where there is evidence
     slip_days: int  # working days past the promise (0 or less: inside the buffer)

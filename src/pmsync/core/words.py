@@ -12,4 +12,4 @@ class Word(str, Enum):
     def __str__(self) -> str:
         return str(self.value)
 
-    __format__ = str.__format__
+    __format__ = str.__format__  # type: ignore[assignment]

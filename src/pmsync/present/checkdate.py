@@ -44,17 +44,18 @@ def headline(result: CheckResult, asked_date: bool) -> str:
                 f"on {_evidence_words(o)}."
             )
         return f"{lead} {o.pm} can finish on {human(o.forecast_finish)}."
+    assert o.promised is not None and o.suggested_date is not None  # a date was asked
     # "the 8 Jan promise": the year only where it differs from the finish's.
     ref = (o.p80 or o.forecast_finish or o.promised).year
     promised = human(o.promised, with_year=o.promised.year != ref)
     instead = f" Promise {human(o.suggested_date, with_year=o.suggested_date.year != ref)} instead."
-    if o.promised is not None and o.suggested_date < o.promised:
+    if o.suggested_date < o.promised:
         # Earlier promises are served first, so an earlier date can be the safer one.
         instead = instead[:-1] + f": an earlier date puts it ahead in {o.pm}'s queue."
     label = _LABEL[o.verdict]
     if o.forecast_finish is None:
         return f"{label}: no hours of work remain."
-    if o.p80 is not None:
+    if o.p80 is not None and o.p50 is not None:
         chance = o.on_time_probability if o.on_time_probability is not None else 0.0
         where = "before" if o.p80 <= o.promised else "after" if o.p50 > o.promised else "around"
         text = (

@@ -98,9 +98,8 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
                 header_style="" if plain else "bold",
                 safe_box=True,
             )
-            flexible = block.wrap is not None
             for i, name in enumerate(block.columns):
-                fixed = flexible and i not in block.wrap
+                fixed = block.wrap is not None and i not in block.wrap
                 # Fixed columns (dates, numbers, verdicts) never fold; the others may.
                 table.add_column(
                     name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]
 
 
 def write_json(
-    out: IO[str], tables: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]], single: bool
+    out: IO[str], tables: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]], single: bool
 ) -> None:
     data = {
         name: [dict(zip(cols, r, strict=True)) for r in rows]

@@ -30,6 +30,11 @@ _SIGNAL_WORDS = {
 }
 
 
+def _rounded(u: float | None) -> float | None:
+    """A utilization for JSON: none where a week has no capacity."""
+    return None if u is None or u == float("inf") else round(u, 4)
+
+
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
@@ -347,7 +352,7 @@ def _lessons(r: WeeklyReport) -> Section:
                         Cell(iso(x.delivered_on) or "-"),
                         Cell(fmt(x.estimate_hours)),
                         Cell(fmt(x.actual_hours)),
-                        Cell(f"{x.ratio:.2f}x", tone="bad" if x.ratio > 1.25 else None),
+                        Cell(f"{x.ratio:.2f}x", tone="bad" if (x.ratio or 0) > 1.25 else None),
                     ]
                     for x in a.lessons
                 ],
@@ -492,9 +497,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                         "confirmed": round(w.confirmed, 2),
                         "expected": round(w.expected, 2),
                         "exposure": round(w.exposure, 2),
-                        "utilization": None
-                        if w.utilization() in (None, float("inf"))
-                        else round(w.utilization(), 4),
+                        "utilization": _rounded(w.utilization()),
                     }
                     for w in p.weeks
                 ],
@@ -528,7 +531,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                     "delivered_on": iso(x.delivered_on),
                     "estimate_hours": x.estimate_hours,
                     "actual_hours": x.actual_hours,
-                    "ratio": round(x.ratio, 4),
+                    "ratio": None if x.ratio is None else round(x.ratio, 4),
                 }
                 for x in r.accuracy.lessons
             ],

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from pmsync.storage.exchange import ImportResult
+from pmsync.storage.store import EXPORT_TABLES
+
+__all__ = ["EXPORT_TABLES", "ImportResult", "calendar_events", "export", "import_deals"]
+
 if TYPE_CHECKING:
     from pmsync.core.crm import ImportRow
     from pmsync.service.session import Session
-    from pmsync.storage.exchange import ImportResult
 
 
 def import_deals(
@@ -119,7 +123,8 @@ def calendar_events(
             steps.append(batch.calendar_event(key, f"{uuid.uuid4()}@pmsync", fingerprint))
         before_write()
         returned = store.apply(batch.steps) if batch.steps else []
-    return [
-        CalendarEvent(*returned[step][0], day, summary, description, remind)
-        for step, (_, day, summary, description, remind) in zip(steps, planned, strict=True)
-    ]
+    events = []
+    for step, (_, day, summary, description, remind) in zip(steps, planned, strict=True):
+        uid, sequence = returned[step][0]
+        events.append(CalendarEvent(uid, sequence, day, summary, description, remind))
+    return events

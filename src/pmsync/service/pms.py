@@ -40,7 +40,7 @@ def update(session: Session, name: str, changes: Mapping[str, Any]) -> PM:
             current = store.pm(name)
             new_name = changes.get("name")
             renamed = new_name is not None and new_name.lower() != current.name.lower()
-            if renamed and store.pm_exists(new_name):
+            if new_name is not None and renamed and store.pm_exists(new_name):
                 raise DuplicatePM(new_name)
         batch = session.batch()
         assert current.id is not None

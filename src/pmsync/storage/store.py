@@ -301,7 +301,8 @@ class Store:
         pm: str | None = None,
         client: str | None = None,
     ) -> list[Deal]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if stages:
             where.append(f"d.stage IN ({','.join('?' * len(stages))})")
             params += list(stages)
@@ -401,7 +402,8 @@ class Store:
         return _term(rows[0])
 
     def terms(self, deal_id: int | None = None, open_only: bool = False) -> list[Term]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if deal_id is not None:
             self.deal(deal_id)
             where.append("deal_id = ?")
@@ -419,7 +421,8 @@ class Store:
     def updates(
         self, deal_id: int | None = None, since: date | None = None, signal: str | None = None
     ) -> list[Update]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if deal_id is not None:
             self.deal(deal_id)
             where.append("deal_id = ?")
