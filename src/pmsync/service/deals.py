@@ -6,9 +6,8 @@ whose preconditions restate what was read."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pmsync.core import lifecycle
 from pmsync.core.lifecycle import OPEN_STAGES, Stage
@@ -94,8 +93,7 @@ def sign(session: Session, deal_id: int, on: date) -> Deal:
         return store.deal(deal_id)
 
 
-@dataclass(frozen=True)
-class Logged:
+class Logged(NamedTuple):
     entry: WorklogEntry
     deal: Deal
 
@@ -143,8 +141,7 @@ def lose(session: Session, deal_id: int, reason: str | None) -> Deal:
         return store.deal(deal_id)
 
 
-@dataclass(frozen=True)
-class DealList:
+class DealList(NamedTuple):
     deals: list[Deal]
     forecasts: dict[int, DealForecast]
 
@@ -171,8 +168,7 @@ def listing(
     return DealList(deals, forecasts)
 
 
-@dataclass(frozen=True)
-class DealRecord:
+class DealRecord(NamedTuple):
     """Everything about one deal."""
 
     deal: Deal

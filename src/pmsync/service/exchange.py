@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pmsync.storage.exchange import ImportResult
 from pmsync.storage.store import EXPORT_TABLES
@@ -51,8 +50,7 @@ def export(
         write({table: store.export_rows(table) for table in tables})
 
 
-@dataclass(frozen=True)
-class CalendarEvent:
+class CalendarEvent(NamedTuple):
     uid: str
     sequence: int
     day: date

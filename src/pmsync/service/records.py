@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pmsync.core import terms as term_rules
 from pmsync.core.lifecycle import OPEN_STAGES
@@ -57,8 +56,7 @@ def add_term(session: Session, term: Term, remind_days: int | None) -> Term:
         return store.term(store.apply(batch.steps)[made][0][0])
 
 
-@dataclass(frozen=True)
-class TermList:
+class TermList(NamedTuple):
     terms: list[Term]
     at_risk: dict[int, date]  # term id -> the forecast finish it falls due before
 
