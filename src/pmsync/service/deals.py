@@ -5,7 +5,7 @@ whose preconditions restate what was read."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -17,6 +17,7 @@ from pmsync.errors import DealClosed, DuplicateExternalId, ForbiddenMove, UseVer
 if TYPE_CHECKING:
     from pmsync.core.forecast import DealForecast
     from pmsync.service.session import Session
+    from pmsync.storage.batch import Batch
     from pmsync.storage.store import Store
 
 
@@ -80,17 +81,23 @@ def update(
         return store.deal(deal_id)
 
 
-def sign(session: Session, deal_id: int, on: date) -> Deal:
-    """Signed: the estimate in force now becomes the one actuals are compared with."""
+def _move(session: Session, deal_id: int, target: Stage, write: Callable[[Batch], None]) -> Deal:
+    """A move with a command of its own: allowed from the stage read, written only if the
+    deal is still there when the batch runs."""
     with session.store() as store:
         with store.snapshot():
             current = store.deal(deal_id)
-        lifecycle.check_move(deal_id, current.stage, Stage.SIGNED)
+        lifecycle.check_move(deal_id, current.stage, target)
         batch = session.batch()
         batch.deal_stage_is(deal_id, current.stage)
-        batch.sign(deal_id, on)
+        write(batch)
         store.apply(batch.steps)
         return store.deal(deal_id)
+
+
+def sign(session: Session, deal_id: int, on: date) -> Deal:
+    """Signed: the estimate in force now becomes the one actuals are compared with."""
+    return _move(session, deal_id, Stage.SIGNED, lambda b: b.sign(deal_id, on))
 
 
 class Logged(NamedTuple):
@@ -118,27 +125,11 @@ def log(session: Session, entry: WorklogEntry) -> Logged:
 
 def deliver(session: Session, deal_id: int, on: date, actual_hours: float | None) -> Deal:
     """Delivered: actual hours (by default the hours logged) calibrate later forecasts."""
-    with session.store() as store:
-        with store.snapshot():
-            current = store.deal(deal_id)
-        lifecycle.check_move(deal_id, current.stage, Stage.DELIVERED)
-        batch = session.batch()
-        batch.deal_stage_is(deal_id, current.stage)
-        batch.deliver(deal_id, on, actual_hours)
-        store.apply(batch.steps)
-        return store.deal(deal_id)
+    return _move(session, deal_id, Stage.DELIVERED, lambda b: b.deliver(deal_id, on, actual_hours))
 
 
 def lose(session: Session, deal_id: int, reason: str | None) -> Deal:
-    with session.store() as store:
-        with store.snapshot():
-            current = store.deal(deal_id)
-        lifecycle.check_move(deal_id, current.stage, Stage.LOST)
-        batch = session.batch()
-        batch.deal_stage_is(deal_id, current.stage)
-        batch.lose(deal_id, reason)
-        store.apply(batch.steps)
-        return store.deal(deal_id)
+    return _move(session, deal_id, Stage.LOST, lambda b: b.lose(deal_id, reason))
 
 
 class DealList(NamedTuple):
