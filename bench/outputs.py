@@ -22,6 +22,8 @@ from pathlib import Path
 
 TODAY = "2027-01-11"
 _TIME = re.compile(r"T\d\d:\d\d:\d\d")
+# The email's and the calendar's own stamps of when they were written.
+_STAMPS = re.compile(r"^(Date: .*|Message-ID: .*|DTSTAMP:\d{8}T\d{6}Z)$|={15}\d+==", re.MULTILINE)
 _UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@pmsync")
 
 READS = [
@@ -215,7 +217,7 @@ def run(pmsync: str, db: Path, args: list[str], work: Path) -> str:
     text = f"$ pmsync {' '.join(args)}\nexit {proc.returncode}\n{proc.stdout}\n--stderr--\n"
     text += proc.stderr
     text = text.replace(str(work), "WORK")
-    return _UID.sub("UID", _TIME.sub("THH:MM:SS", text))
+    return _STAMPS.sub("STAMP", _UID.sub("UID", _TIME.sub("THH:MM:SS", text)))
 
 
 def main() -> None:

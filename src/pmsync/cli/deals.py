@@ -18,7 +18,7 @@ from pmsync.core.rules import (
     check_text,
 )
 from pmsync.errors import BadInput
-from pmsync.present import output, tables
+from pmsync.present import output
 from pmsync.present.records import (
     deal_json,
     estimate_json,
@@ -142,6 +142,8 @@ def list_(
     if as_json:
         output.print_json([deal_json(d, found.forecasts.get(d.id)) for d in found.deals])
         return
+    from pmsync.present import tables
+
     tables.deal_list(found.deals, found.forecasts)
 
 
@@ -160,6 +162,8 @@ def show(ctx: typer.Context, id_: IdArg, as_json: JsonOpt = False) -> None:
         )
         output.print_json(out)
         return
+    from pmsync.present import tables
+
     tables.deal_show(r)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pmsync.storage.batch import Batch
 from pmsync.storage.store import Store
+
+if TYPE_CHECKING:
+    from pmsync.storage.batch import Batch
 
 
 def _time_of_day() -> time:
@@ -23,14 +25,21 @@ def database_path(db: str | None) -> Path:
     return resolve_path(db)
 
 
-@dataclass
 class Session:
     """`db`: the database as the user named it (None: the per-user default); `today`: the
-    date taken as today everywhere; `clock`: the time of day that stamps new records."""
+    date taken as today everywhere; `clock`: the time of day that stamps new records.
+    (A plain class: every command makes one, and a dataclass definition costs a
+    millisecond at every start.)"""
 
-    db: str | None
-    today: date
-    clock: Callable[[], time] = field(default=_time_of_day)
+    def __init__(
+        self, db: str | None, today: date, clock: Callable[[], time] = _time_of_day
+    ) -> None:
+        self.db = db
+        self.today = today
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"Session(db={self.db!r}, today={self.today!r})"
 
     @property
     def path(self) -> Path:
@@ -41,6 +50,9 @@ class Session:
         return datetime.combine(self.today, self.clock()).isoformat(timespec="seconds")
 
     def batch(self) -> Batch:
+        # Imported here: a command that only reads never needs the write builders.
+        from pmsync.storage.batch import Batch
+
         return Batch(self.now())
 
     @contextlib.contextmanager

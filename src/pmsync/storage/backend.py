@@ -14,11 +14,8 @@ The SQLite file is the first backend (`storage.sqlite_file`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pmsync.errors import PmsyncError
 
@@ -63,27 +60,17 @@ class Require(NamedTuple):
 Step = Write | WriteMany | Require
 
 
-class Rows(Protocol):
-    """What a read returns: rows as tuples, with the column names in `description`."""
-
-    @property
-    def description(self) -> Any: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-
-@dataclass
 class Health:
-    location: str
-    schema_version: int
-    expected_version: int
-    integrity: list[str] = field(default_factory=list)
-    foreign_keys: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    """What `db check` found. A plain class: a dataclass costs about a millisecond at every
+    start, and every command imports this module."""
+
+    def __init__(self, location: str, schema_version: int, expected_version: int) -> None:
+        self.location = location
+        self.schema_version = schema_version
+        self.expected_version = expected_version
+        self.integrity: list[str] = []
+        self.foreign_keys: list[str] = []
+        self.counts: dict[str, int] = {}
 
     @property
     def ok(self) -> bool:
@@ -94,26 +81,46 @@ class Health:
         )
 
 
-class Backend(Protocol):
-    """Where pmsync's records live."""
+# The interfaces are for the type checker only: defining a Protocol class at run time costs
+# as much as a dataclass, and nothing checks them with isinstance.
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+    from typing import Protocol
 
-    location: str
+    class Rows(Protocol):
+        """What a read returns: rows as tuples, with the column names in `description`."""
 
-    def snapshot(self) -> AbstractContextManager[None]:
-        """Reads inside see one consistent state of the database."""
-        ...
+        @property
+        def description(self) -> Any: ...
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows: ...
+        def __iter__(self) -> Iterator[Any]: ...
 
-    def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
-        """Run the steps as one atomic batch; the rows each step returned. `dry_run`: run
-        every check and statement, then keep nothing."""
-        ...
+        def fetchone(self) -> Any: ...
 
-    def backup(self, target: Path, overwrite: bool = False) -> None: ...
+        def fetchall(self) -> list[Any]: ...
 
-    def restore(self, source: Path) -> None: ...
+    class Backend(Protocol):
+        """Where pmsync's records live."""
 
-    def check(self) -> Health: ...
+        location: str
 
-    def close(self) -> None: ...
+        def snapshot(self) -> AbstractContextManager[None]:
+            """Reads inside see one consistent state of the database."""
+            ...
+
+        def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows: ...
+
+        def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
+            """Run the steps as one atomic batch; the rows each step returned. `dry_run`: run
+            every check and statement, then keep nothing."""
+            ...
+
+        def backup(self, target: Path, overwrite: bool = False) -> None: ...
+
+        def restore(self, source: Path) -> None: ...
+
+        def check(self) -> Health: ...
+
+        def close(self) -> None: ...

@@ -7,12 +7,15 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmsync.errors import DatabaseFailure, NotABackup, NotPmsyncFile, TargetExists
 from pmsync.storage import connection
-from pmsync.storage.backend import Health, Rows, Step, WriteMany
+from pmsync.storage.backend import Health, Step, WriteMany
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pmsync.storage.backend import Rows
 
 COUNTED_TABLES = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
 

@@ -21,12 +21,12 @@ from pmsync.core.models import (
     Update,
     WorklogEntry,
 )
-from pmsync.core.settings import Settings, from_stored
 from pmsync.errors import UnknownDeal, UnknownPM, UnknownTerm
-from pmsync.storage.backend import Backend, Step
 
 if TYPE_CHECKING:
     from pmsync.core.history import History
+    from pmsync.core.settings import Settings
+    from pmsync.storage.backend import Backend, Step
 
 # A deal's own columns, in the order of `Deal`'s fields: the SELECT below, the batch that
 # writes a deal, the import's map and the export are all built from it.
@@ -225,6 +225,8 @@ class Store:
 
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> Settings:
+        from pmsync.core.settings import from_stored
+
         return from_stored(
             {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM settings")}
         )
