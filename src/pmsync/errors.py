@@ -143,6 +143,20 @@ class TargetExists(BadInput):
         self.path = path
 
 
+class NoWorkdays(BadInput):
+    """A working-week pattern that names no day at all."""
+
+    def __init__(self) -> None:
+        super().__init__("no working day")
+
+
+class MixedDateOrder(BadInput):
+    """A CSV date column with both day-first and month-first dates in it."""
+
+    def __init__(self) -> None:
+        super().__init__("a date column mixes day-first and month-first dates")
+
+
 class NotABackup(BadInput):
     """A file offered to `db restore` that is not a sound pmsync database: `reason` is
     not-a-file, damaged, unreadable, foreign, or `cause` (why the file itself was refused)."""

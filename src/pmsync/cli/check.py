@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pmsync.cli.context import JsonOpt, deal_id, env
+from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env
 from pmsync.core.rules import check_hours, check_range
 from pmsync.errors import BadInput
 from pmsync.present import output
@@ -73,7 +73,7 @@ def check_date(
         raise BadInput("check a recorded deal by its id, or new work with --hours/--kind, not both")
     if hours is not None:
         check_hours(hours, "--hours")
-        check_range(hours, low, high)
+        check_range(hours, low, high, RANGE_FLAGS)
     elif low is not None or high is not None:
         raise BadInput("--low and --high go with --hours")
     did = deal_id(deal) if deal is not None else None

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 # `Env.date` is a method: the type needs another name inside the class.
 Day = date
 
+# What the estimate commands call an estimate's range, for the range check's messages.
+RANGE_FLAGS = ("--low", "--high")
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 

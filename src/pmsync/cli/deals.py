@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from pmsync.cli.commands import summary
-from pmsync.cli.context import JsonOpt, deal_id, env, need_one, session
+from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, need_one, session
 from pmsync.core.dates import human
 from pmsync.core.lifecycle import NEW_DEAL_STAGES, OPEN_STAGES, STAGES
 from pmsync.core.models import Deal, Estimate, WorklogEntry
@@ -96,7 +96,7 @@ def add(
     estimate = None
     if hours is not None:
         check_hours(hours, "--hours")
-        check_range(hours, low, high)
+        check_range(hours, low, high, RANGE_FLAGS)
         estimate = Estimate(deal_id=0, hours=hours, low=low, high=high, author=pm)
     elif low is not None or high is not None:
         raise BadInput("--low and --high go with --hours")

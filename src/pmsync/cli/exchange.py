@@ -1,7 +1,7 @@
 """`pmsync import|export|calendar`: fitting into the CRM and calendars a team already uses."""
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
@@ -88,12 +88,12 @@ def import_deals(
 ) -> None:
     """Import deals from a HubSpot, Salesforce or pmsync CSV; re-importing updates by
     external id. A bad row refuses the whole file unless --skip-bad."""
-    from pmsync.core.crm import parse_map, parse_rows, parse_stage_map
+    from pmsync.core.crm import parse_rows
     from pmsync.present import output
     from pmsync.service.exchange import import_deals as run_import
 
-    fields_map = parse_map(mapping or [])
-    stages = parse_stage_map(stage_map or [])
+    fields_map = _parse_map(mapping or [])
+    stages = _parse_stage_map(stage_map or [])
     header, rows = _read_csv(file)
     parsed = parse_rows(header, rows, fields_map, stages, date_format)
 
@@ -250,3 +250,31 @@ def calendar(
     finally:
         if out:
             target[0].close()
+
+
+def _parse_map(options: Sequence[str]) -> dict[str, str]:
+    """`--map "CRM column=field"` options -> {lower-cased column: field}."""
+    from pmsync.core.crm import FIELDS
+
+    out = {}
+    for opt in options:
+        column, sep, target = opt.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise BadInput(f"--map needs \"CRM column=field\", not '{opt}'")
+        target = target.strip().lower()
+        if target not in FIELDS:
+            raise BadInput(f"--map: unknown field '{target}'; fields: {', '.join(FIELDS)}")
+        out[column.strip().lower()] = target
+    return out
+
+
+def _parse_stage_map(options: Sequence[str]) -> list[tuple[str, str]]:
+    """`--stage-map "CRM stage=pipeline|signed|lost"` options -> [(lower-cased stage, ours)]."""
+    out = []
+    for opt in options:
+        crm, sep, ours = opt.partition("=")
+        ours = ours.strip().lower()
+        if not sep or not crm.strip() or ours not in ("pipeline", "signed", "lost"):
+            raise BadInput(f"--stage-map needs \"CRM stage=pipeline|signed|lost\", not '{opt}'")
+        out.append((crm.strip().lower(), ours))
+    return out

@@ -120,6 +120,8 @@ _SAY: dict[type, Callable[[Any], str]] = {
         f"{x.what} was changed by someone else meanwhile; nothing was written, try again"
     ),
     e.TargetExists: lambda x: f"{x.path} exists; give --force to replace it",
+    e.NoWorkdays: lambda x: "a PM needs at least one working day (e.g. --workdays mon-fri)",
+    e.MixedDateOrder: lambda x: f"{x}; give --date-format",
     e.NotABackup: _not_backup,
     e.NotPmsyncFile: _not_pmsync,
     e.DatabaseFailure: _failure,

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from pmsync.cli.commands import summary
-from pmsync.cli.context import JsonOpt, deal_id, env, session
+from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, session
 from pmsync.core.models import Estimate, Term, Update
 from pmsync.core.rules import (
     check_days,
@@ -41,7 +41,7 @@ def estimate_add(
     """Record a new estimate for a deal (total hours, not hours left)."""
     did = deal_id(deal)
     check_hours(hours, "HOURS")
-    check_range(hours, low, high)
+    check_range(hours, low, high, RANGE_FLAGS)
     est = use.add_estimate(session(ctx), Estimate(did, hours, low, high, by, note))
     if as_json:
         output.print_json(estimate_json(est))

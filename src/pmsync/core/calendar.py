@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from itertools import compress, cycle, filterfalse
 
 from pmsync.core.models import PM, WEEKDAYS
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, NoWorkdays
 
 # A date further out than this is a typo, and work that would take longer an input error:
 # the one horizon of dates given and of the calendar that schedules them.
@@ -42,7 +42,7 @@ def parse_workdays(text: str) -> tuple[int, ...]:
             raise BadInput(f"working days '{text}' run backwards; write them Monday first")
         days.update(range(first, last + 1))
     if not days:
-        raise BadInput("a PM needs at least one working day (e.g. --workdays mon-fri)")
+        raise NoWorkdays()
     return tuple(sorted(days))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, MixedDateOrder
 
 # Our own field names (those of `export deals`) and what CRMs call them.
 FIELDS = (
@@ -93,31 +93,6 @@ class Parsed:
     unknown_columns: list[str] = field(default_factory=list)
 
 
-def parse_map(options: Sequence[str]) -> dict[str, str]:
-    """`--map "CRM column=field"` options -> {lower-cased column: field}."""
-    out = {}
-    for opt in options:
-        column, sep, target = opt.partition("=")
-        if not sep or not column.strip() or not target.strip():
-            raise BadInput(f"--map needs \"CRM column=field\", not '{opt}'")
-        target = target.strip().lower()
-        if target not in FIELDS:
-            raise BadInput(f"--map: unknown field '{target}'; fields: {', '.join(FIELDS)}")
-        out[column.strip().lower()] = target
-    return out
-
-
-def parse_stage_map(options: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
-    for opt in options:
-        crm, sep, ours = opt.partition("=")
-        ours = ours.strip().lower()
-        if not sep or not crm.strip() or ours not in ("pipeline", "signed", "lost"):
-            raise BadInput(f"--stage-map needs \"CRM stage=pipeline|signed|lost\", not '{opt}'")
-        out.append((crm.strip().lower(), ours))
-    return out
-
-
 def columns_for(header: Sequence[str], mapping: dict[str, str]) -> tuple[dict[int, str], list]:
     """Column index -> field; unknown columns are listed, not fatal (CRMs export plenty)."""
     chosen: dict[int, str] = {}
@@ -193,7 +168,7 @@ def date_order(values: Sequence[str]) -> str | None:
             dmy |= a > 12
             mdy |= b > 12
     if dmy and mdy:
-        raise BadInput("a date column mixes day-first and month-first dates; give --date-format")
+        raise MixedDateOrder()
     return "dmy" if dmy else "mdy" if mdy else None
 
 

@@ -20,15 +20,18 @@ def check_hours(value: float, what: str = "hours", allow_zero: bool = False) -> 
     return value
 
 
-def check_range(hours: float, low: float | None, high: float | None) -> None:
+def check_range(
+    hours: float, low: float | None, high: float | None, names: tuple[str, str] = ("low", "high")
+) -> None:
+    """`low` <= `hours` <= `high`; `names`: what the caller calls the two bounds."""
     if low is not None:
-        check_hours(low, "--low", allow_zero=True)
+        check_hours(low, names[0], allow_zero=True)
         if low > hours:
-            raise BadInput(f"--low ({low:g}) is above the estimate ({hours:g})")
+            raise BadInput(f"{names[0]} ({low:g}) is above the estimate ({hours:g})")
     if high is not None:
-        check_hours(high, "--high")
+        check_hours(high, names[1])
         if high < hours:
-            raise BadInput(f"--high ({high:g}) is below the estimate ({hours:g})")
+            raise BadInput(f"{names[1]} ({high:g}) is below the estimate ({hours:g})")
 
 
 def check_capacity(value: float) -> float:
