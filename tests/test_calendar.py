@@ -6,7 +6,7 @@ import pytest
 
 from pmsync.core.calendar import WorkCalendar, check_holidays, format_workdays, parse_workdays
 from pmsync.core.models import PM, TimeOff
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, CannotForecast
 
 MON = date(2027, 1, 4)
 
@@ -76,7 +76,8 @@ def test_holiday_calendars_are_checked_against_the_holidays_package() -> None:
         check_holidays("DE-ZZ")
 
 
-def test_an_endless_schedule_is_bad_input_not_a_hang() -> None:
+def test_an_endless_schedule_is_that_pms_problem_not_a_hang() -> None:
     cal = WorkCalendar(PM("Ann", 1), MON)
-    with pytest.raises(BadInput, match="more than"):
+    with pytest.raises(CannotForecast) as err:
         cal.day(10**9)
+    assert (err.value.pm, err.value.reason) == ("Ann", "horizon")

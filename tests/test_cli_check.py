@@ -51,17 +51,25 @@ def test_at_risk_exits_3(team: Cli) -> None:
     )
 
 
-def test_an_earlier_promise_can_be_the_realistic_one(team: Cli) -> None:
-    # Ann: deal 1 (15 Jan) takes 4-8 Jan; promised 20 Jan, 40 h go behind it: 11-15 Jan,
-    # with 18 Jan a US holiday only 2 working days are left. Promised by 13 Jan, the work
-    # goes ahead of deal 1 instead (4-8 Jan), and deal 1 still makes its 15 Jan.
+def test_a_date_that_jumps_the_queue_is_not_suggested_when_it_breaks_a_promise(
+    team: Cli,
+) -> None:
+    # Ann: deal 1 (15 Jan) takes 4-8 Jan, CRM migration (80 h, 29 Jan) 11-25 Jan. Promised
+    # 20 Jan, 40 h go between them (11-15 Jan) and CRM migration slips to 1 Feb. Promised
+    # 13 Jan it goes first and CRM migration slips all the same. Only behind CRM migration
+    # (26 Jan-1 Feb, plus the 3-day buffer) does every promise hold: 4 Feb.
     run = team("check-date", "--hours", "40", "--by", "2027-01-20", "--pm", "Ann")
     assert run.code == 3
     assert run.out.splitlines()[0] == (
-        "At risk: Ann can finish on 15 Jan 2027, only 2 working days before the 20 Jan "
-        "promise. Promise 13 Jan instead: an earlier date puts it ahead in Ann's queue."
+        "At risk: Ann can finish on 15 Jan 2027, 2 working days before the 20 Jan promise, "
+        "but CRM migration would slip. Promise 4 Feb instead: that keeps every promise "
+        "already made."
     )
-    assert team("check-date", "--hours", "40", "--by", "2027-01-13", "--pm", "Ann").code == 0
+    early = team("check-date", "--hours", "40", "--by", "2027-01-13", "--pm", "Ann", "--json")
+    assert (early.code, early.json()["verdict"]) == (3, "at-risk")
+    assert [k["title"] for k in early.json()["knock_on"]] == ["CRM migration"]
+    assert team("check-date", "--hours", "40", "--by", "2027-02-04", "--pm", "Ann").code == 0
+    assert team("check-date", "--hours", "40", "--by", "2027-02-03", "--pm", "Ann").code == 3
 
 
 def test_knock_on_and_the_seller_sentence(team: Cli) -> None:

@@ -143,6 +143,24 @@ class TargetExists(BadInput):
         self.path = path
 
 
+class CannotForecast(BadInput):
+    """One PM's queue cannot be scheduled. `reason`: no-capacity (too few hours a week to
+    count), or horizon (the work would run past the calendar's horizon: a huge effort, or
+    time off that never ends). Raised for that PM alone: the rest of the team is forecast."""
+
+    def __init__(self, pm: str, reason: str) -> None:
+        super().__init__(f"cannot forecast {pm}'s queue ({reason})")
+        self.pm, self.reason = pm, reason
+
+
+class NoForecast(BadInput):
+    """No PM's queue could take the work: `left_out` holds each PM and the reason."""
+
+    def __init__(self, left_out: Sequence[tuple[str, str]]) -> None:
+        super().__init__("no PM's queue can be forecast")
+        self.left_out = tuple(left_out)
+
+
 class NoWorkdays(BadInput):
     """A working-week pattern that names no day at all."""
 

@@ -120,6 +120,11 @@ _SAY: dict[type, Callable[[Any], str]] = {
         f"{x.what} was changed by someone else meanwhile; nothing was written, try again"
     ),
     e.TargetExists: lambda x: f"{x.path} exists; give --force to replace it",
+    e.CannotForecast: lambda x: f"cannot forecast {x.pm}'s queue: {_why(x.reason)}",
+    e.NoForecast: lambda x: (
+        "no PM's queue can take this work: "
+        + "; ".join(f"{pm}, {_why(why)}" for pm, why in x.left_out)
+    ),
     e.NoWorkdays: lambda x: "a PM needs at least one working day (e.g. --workdays mon-fri)",
     e.MixedDateOrder: lambda x: f"{x}; give --date-format",
     e.NotABackup: _not_backup,
@@ -127,6 +132,12 @@ _SAY: dict[type, Callable[[Any], str]] = {
     e.DatabaseFailure: _failure,
     e.CannotCreate: lambda x: f"cannot create {x.path}: {x.detail}",
 }
+
+
+def _why(reason: str) -> str:
+    from pmsync.core.forecast import why_no_forecast
+
+    return why_no_forecast(reason)
 
 
 def describe(exc: e.PmsyncError) -> str:

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from itertools import compress, cycle, filterfalse
 
 from pmsync.core.models import PM, WEEKDAYS
-from pmsync.errors import BadInput, NoWorkdays
+from pmsync.errors import BadInput, CannotForecast, NoWorkdays
 
 # A date further out than this is a typo, and work that would take longer an input error:
 # the one horizon of dates given and of the calendar that schedules them.
@@ -140,10 +140,8 @@ class WorkCalendar:
 
     def _extend(self) -> None:
         if self._next > self._limit:
-            raise BadInput(
-                f"{self.pm.name} would need more than {HORIZON_YEARS} years for this work; "
-                "check the hours and capacity"
-            )
+            # Work that never ends (a huge effort, time off to 2099): this PM's queue alone.
+            raise CannotForecast(self.pm.name, "horizon")
         end = self._next + timedelta(days=_CHUNK_DAYS)
         # Day ordinals are plain ints: a set lookup per day instead of date arithmetic.
         off = {

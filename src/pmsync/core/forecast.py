@@ -7,19 +7,19 @@ planned in `montecarlo`, history read in `history`, and verdicts given in `verdi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from pmsync.core.calendar import WorkCalendar
+from pmsync.core.calendar import HORIZON_YEARS, WorkCalendar
 from pmsync.core.history import Evidence, History
 from pmsync.core.lifecycle import LOADED_STAGES, Stage
-from pmsync.core.models import PM, Actual, Deal, probability_weight
+from pmsync.core.models import PM, Actual, Deal, TimeOff, probability_weight
 from pmsync.core.montecarlo import DrawBudget, QueuePlan, Slot
 from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order
 from pmsync.core.settings import Settings
-from pmsync.core.verdicts import REALISTIC, Verdict, judge
-from pmsync.errors import NoPMs, UnknownPM
+from pmsync.core.verdicts import AT_RISK, REALISTIC, Verdict, judge
+from pmsync.errors import CannotForecast, NoForecast, NoPMs, UnknownPM
 
 # Full Monte-Carlo runs for this many best PMs when check-date tries every PM.
 FULL_CHECKS = 5
@@ -40,6 +40,7 @@ class DealForecast:
     suggested_date: date | None
     remaining_hours: float
     safe_slack_days: int | None = None  # slack against P80 where there is evidence
+    cannot_forecast: str | None = None  # why this PM's queue has no forecast (CannotForecast)
 
     @property
     def safe_finish(self) -> date | None:
@@ -84,7 +85,20 @@ class Outcome:
     suggested_date: date | None
     knock_on: tuple[KnockOn, ...] = ()
     evidence: Evidence = field(default_factory=lambda: Evidence((), "none"))
-    full: bool = True  # False: ranked on the plan alone, without Monte-Carlo or knock-on
+    full: bool = True  # False: forecast on the plan alone, without Monte-Carlo
+    safe_slack_days: int | None = None  # working days from P80 to the promise
+    # The PM's time off between the finish and the promise: slack that is not there.
+    away: tuple[TimeOff, ...] = ()
+
+    @property
+    def safe_finish(self) -> date | None:
+        """What a promise has to clear: P80 where there is evidence, else the plan."""
+        return self.p80 or self.forecast_finish
+
+    @property
+    def keeps_promises(self) -> bool:
+        """Realistic for the work, and no recorded promise breaks."""
+        return self.verdict == REALISTIC and not self.knock_on
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,16 @@ class CheckResult:
     alternatives: tuple[Outcome, ...]
     reference: tuple[str, float, int] | None = None  # kind, median hours, deals behind it
     asked: date | None = None  # the date asked about (None: the earliest realistic one)
+    left_out: tuple[tuple[str, str], ...] = ()  # PMs whose queue cannot be forecast, and why
+
+
+def why_no_forecast(reason: str) -> str:
+    """Why a PM's queue has no forecast (a CannotForecast reason), in words."""
+    if reason == "no-capacity":
+        return "capacity too small to schedule"
+    if reason == "horizon":
+        return f"the work runs past {HORIZON_YEARS} years (check hours, capacity and time off)"
+    return reason
 
 
 def deal_job(deal: Deal, include_pipeline: bool = False) -> Job | None:
@@ -179,8 +203,12 @@ class Forecaster:
         for name in names:
             # A portfolio visits each queue once: a queue not asked about before is planned
             # and let go, so a hundred thousand deals never stand as jobs all at once.
-            q = self._plans.get(name) or self._plan(name)
-            slots = q.plan()
+            try:
+                q = self._plans.get(name) or self._plan(name)
+                slots = q.plan()
+            except CannotForecast as exc:
+                out.update(self._unforecastable(name, exc.reason))
+                continue
             q.forget_samples()
             buffer = self.settings.at_risk_buffer
             for job, slot in zip(q.jobs, slots, strict=True):
@@ -202,6 +230,30 @@ class Forecaster:
                 )
         return out
 
+    def _unforecastable(self, pm: str, reason: str) -> dict[int, DealForecast]:
+        """The deals of a queue that cannot be forecast, each saying why."""
+        out = {}
+        for d in self._load[pm]:
+            job = deal_job(d, self.include_pipeline)
+            if job is None:
+                continue
+            out[d.id] = DealForecast(
+                d.id,
+                pm,
+                d.promised,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                job.hours,
+                cannot_forecast=reason,
+            )
+        return out
+
     # -- check-date ------------------------------------------------------------------
     def check(
         self,
@@ -209,32 +261,43 @@ class Forecaster:
         pm: str | None = None,
         reference: tuple[str, float, int] | None = None,
     ) -> CheckResult:
-        """check-date's answer for `cand`; `reference`: the kind whose median effort it is."""
+        """check-date's answer for `cand`; `reference`: the kind whose median effort it is.
+
+        Every PM is forecast on the plan alone (cheap), the best few again with Monte-Carlo;
+        the one proposed keeps every promise if anyone can. A PM whose queue cannot be
+        forecast is left out and named, unless it is the PM asked for."""
         if not self.pms:
             raise NoPMs()
         if pm is not None and pm not in self.pms:
             raise UnknownPM(pm, sorted(self.pms))
         names = [pm] if pm else sorted(self.pms)
-        # Rank every PM on the plan alone (cheap), run the full forecast for the best few,
-        # and work out knock-on only for the one proposed.
-        ranked = sorted((self._evaluate(cand, n, full=False) for n in names), key=_rank_key(cand))
-        full = [
-            self._with_knock_on(cand, self._evaluate(cand, o.pm, full=True))
-            for o in ranked[:FULL_CHECKS]
-        ]
-        full.sort(key=_rank_key(cand))
-        return CheckResult(
-            full[0], tuple(full[1:] + ranked[FULL_CHECKS:]), reference, cand.promised
+        left_out: list[tuple[str, str]] = []
+
+        def evaluate(name: str, full: bool) -> Outcome | None:
+            try:
+                return self._evaluate(cand, name, full)
+            except CannotForecast as exc:
+                if pm is not None:
+                    raise
+                left_out.append((name, exc.reason))
+                return None
+
+        key = _rank_key(cand)
+        ranked = sorted(
+            (o for o in (evaluate(n, full=False) for n in names) if o is not None), key=key
         )
-
-    def _with_knock_on(self, cand: Candidate, o: Outcome) -> Outcome:
-        """Which promises giving the work to this PM would break: a seller weighs that
-        against the earlier finish, so every fully forecast PM gets it."""
-        job = self._job(cand, o.promised)
-        return replace(o, knock_on=self._knock_on(self.queue(o.pm), self._without(cand, o.pm), job))
-
-    def _without(self, cand: Candidate, pm: str) -> list[Job]:
-        return [j for j in self.queue(pm).jobs if j.deal_id != cand.deal_id]
+        full = sorted(
+            (o for o in (evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]) if o), key=key
+        )
+        if not full:
+            raise NoForecast(left_out)
+        return CheckResult(
+            full[0],
+            tuple(full[1:] + ranked[FULL_CHECKS:]),
+            reference,
+            cand.promised,
+            tuple(left_out),
+        )
 
     def _job(self, cand: Candidate, promised: date | None) -> Job:
         return Job(
@@ -249,34 +312,19 @@ class Forecaster:
             logged=cand.logged,
         )
 
-    def _slot_at(self, q: QueuePlan, others: list[Job], job: Job, full: bool) -> Slot:
-        """The candidate's slot when placed by its promise; deals after it don't matter."""
-        ahead = [j for j in others if j.sort_key < job.sort_key]
-        return q.plan([*ahead, job], simulate=full)[-1]
-
-    def _suggest(self, q: QueuePlan, others: list[Job], cand: Candidate, full: bool) -> date:
-        """Earliest promise that would be realistic: the least fixed point of
-        `date -> safe date when placed at that date`, which only moves forward."""
-        d = self.today
-        while True:
-            slot = self._slot_at(q, others, self._job(cand, d), full)
-            safe = slot.suggested_date or self.today
-            if safe <= d:
-                return d
-            d = safe
-
     def _evaluate(self, cand: Candidate, pm: str, full: bool) -> Outcome:
-        q = self.queue(pm)
-        others = self._without(cand, pm)
-        # Ranking with a date asked only needs each PM's finish; the suggestion is worked out
-        # for the PMs that get a full forecast.
-        suggested = None
-        if full or cand.promised is None:
-            suggested = self._suggest(q, others, cand, full)
-        promised = cand.promised or suggested
-        job = self._job(cand, promised)
-        slot = self._slot_at(q, others, job, full)
+        place = _Placement(self.queue(pm), cand, full)
+        suggested, slot = self._suggest(place, cand)
+        knock_on: tuple[KnockOn, ...]
+        if cand.promised is None or cand.promised == suggested:
+            promised, knock_on = suggested, ()
+        else:
+            promised = cand.promised
+            slot, knock_on = place.at(self._job(cand, promised), self.deals)
         j = judge(promised, slot, self.settings.at_risk_buffer)
+        verdict = j.verdict or REALISTIC
+        if knock_on and verdict == REALISTIC:
+            verdict = AT_RISK  # met only by breaking another client's promise
         return Outcome(
             pm=pm,
             effort_hours=cand.hours,
@@ -287,37 +335,103 @@ class Forecaster:
             p50=slot.p50,
             p80=slot.p80,
             on_time_probability=slot.on_time_probability,
-            verdict=j.verdict or REALISTIC,
+            verdict=verdict,
             suggested_date=suggested,
-            evidence=q.evidence if full else Evidence((), "none"),
+            knock_on=knock_on,
+            evidence=place.queue.evidence if full else Evidence((), "none"),
             full=full,
+            safe_slack_days=slot.safe_slack_days,
+            away=_away(self.pms[pm], slot.safe_finish, promised),
         )
 
-    def _knock_on(self, q: QueuePlan, others: list[Job], job: Job) -> tuple[KnockOn, ...]:
-        after_jobs = [j for j in others if j.sort_key > job.sort_key]
-        if not after_jobs:
-            return ()
-        before = q.plan(others)
-        with_new = q.plan(in_order([*others, job]))
-        before_by_id = {j.deal_id: s for j, s in zip(others, before, strict=True)}
-        out = []
-        later = {j.deal_id for j in after_jobs}
-        for j, s in zip(in_order([*others, job]), with_new, strict=True):
-            if j.deal_id not in later or j.promised is None:
+    def _suggest(self, place: _Placement, cand: Candidate) -> tuple[date, Slot]:
+        """The earliest promise that is realistic for the work and breaks no recorded
+        promise, and the work's slot there.
+
+        Placed at a later date the work only moves back in the queue, so its finish only
+        gets later and the promises it breaks only fewer: every date skipped fails one of
+        the two. A date before the slot's own safe date is not realistic; a date before the
+        last promise it breaks keeps it ahead of that deal, whose finish is then unchanged,
+        so still broken."""
+        d = self.today
+        while True:
+            job = self._job(cand, d)
+            slot = place.ahead_slot(job)
+            safe = slot.suggested_date or self.today
+            if safe > d:
+                d = safe
                 continue
-            b = before_by_id[j.deal_id]
-            if _meets(b, j.promised) and not _meets(s, j.promised):
-                deal = self.deals.get(j.deal_id)
-                out.append(
-                    KnockOn(
-                        j.deal_id,
-                        deal.title if deal else "",
-                        j.promised,
-                        b.safe_finish,
-                        s.safe_finish,
-                    )
-                )
-        return tuple(out)
+            broken = place.broken(job)
+            if not broken:
+                return d, slot
+            last = max(j.promised for j in broken if j.promised is not None)
+            # Same date: the work still sorts ahead (a recorded deal by its id); a day later
+            # it does not.
+            d = last if last > d else d + timedelta(days=1)
+
+
+class _Placement:
+    """Work under check-date placed in one PM's queue: its slot at a promised date, and the
+    promises already made that it would break there. The queue as it stands is planned
+    once and reused for every date tried."""
+
+    def __init__(self, queue: QueuePlan, cand: Candidate, full: bool) -> None:
+        self.queue = queue
+        self.full = full
+        self.others = [j for j in queue.jobs if j.deal_id != cand.deal_id]
+        self._before: dict[int, Slot] | None = None
+
+    def ahead_slot(self, job: Job) -> Slot:
+        """The work's slot: only the deals ahead of it matter."""
+        ahead = [j for j in self.others if j.sort_key < job.sort_key]
+        return self.queue.plan([*ahead, job], simulate=self.full)[-1]
+
+    def _with(self, job: Job) -> list[tuple[Job, Slot]]:
+        jobs = in_order([*self.others, job])
+        return list(zip(jobs, self.queue.plan(jobs, simulate=self.full), strict=True))
+
+    def _broken(self, placed: list[tuple[Job, Slot]], job: Job) -> list[tuple[Job, Slot, Slot]]:
+        if self._before is None:
+            slots = self.queue.plan(self.others, simulate=self.full)
+            self._before = {j.deal_id: s for j, s in zip(self.others, slots, strict=True)}
+        out = []
+        for j, after in placed:
+            if j.promised is None or j.sort_key <= job.sort_key:
+                continue
+            before = self._before[j.deal_id]
+            if _meets(before, j.promised) and not _meets(after, j.promised):
+                out.append((j, before, after))
+        return out
+
+    def broken(self, job: Job) -> list[Job]:
+        """The deals behind the work that keep their promise without it and miss it with it."""
+        if not any(j.promised and j.sort_key > job.sort_key for j in self.others):
+            return []
+        return [j for j, _, _ in self._broken(self._with(job), job)]
+
+    def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
+        """The work's slot at its promise, and the promises that breaks."""
+        placed = self._with(job)
+        slot = next(s for j, s in placed if j is job)
+        knock_on = tuple(
+            KnockOn(
+                j.deal_id,
+                deals[j.deal_id].title if j.deal_id in deals else "",
+                j.promised,
+                before.safe_finish,
+                after.safe_finish,
+            )
+            for j, before, after in self._broken(placed, job)
+            if j.promised is not None
+        )
+        return slot, knock_on
+
+
+def _away(pm: PM, finish: date | None, promised: date | None) -> tuple[TimeOff, ...]:
+    """The PM's time off that falls after the finish and by the promise."""
+    if finish is None or promised is None or promised <= finish:
+        return ()
+    return tuple(t for t in pm.timeoff if t.start <= promised and t.end > finish)
 
 
 def _meets(slot: Slot, promised: date) -> bool:
@@ -325,10 +439,13 @@ def _meets(slot: Slot, promised: date) -> bool:
     return finish is None or finish <= promised
 
 
-def _rank_key(cand: Candidate):
+def _rank_key(cand: Candidate) -> Callable[[Outcome], tuple]:
+    """Who is proposed. With a date asked: among the PMs who keep it and every promise,
+    the earliest safe finish; else the earliest date that would. Without: the earliest."""
+
     def key(o: Outcome) -> tuple:
-        if cand.promised is None:
-            return (o.suggested_date, o.pm)
-        return (o.p80 or o.forecast_finish or date.min, o.pm)
+        if cand.promised is not None and o.keeps_promises:
+            return (0, o.safe_finish or date.min, o.pm)
+        return (1, o.suggested_date or date.max, o.pm)
 
     return key

@@ -23,6 +23,7 @@ from pmsync.core.schedule import (
     schedule_units,
 )
 from pmsync.core.settings import Settings
+from pmsync.errors import CannotForecast
 
 # The records made per deal are not frozen: a frozen dataclass sets each field through
 # object.__setattr__, which made building ten thousand of them several times slower.
@@ -97,6 +98,9 @@ class QueuePlan:
         self.budget = budget or DrawBudget()
         self.today = today
         self.cal = calendar or WorkCalendar(pm, today)
+        if self.cal.day_units <= 0:
+            # Less than a thousandth of an hour a day: no work would ever finish.
+            raise CannotForecast(pm.name, "no-capacity")
         self.jobs = in_order(jobs)
         self.evidence = evidence
         self.settings = settings
@@ -114,6 +118,8 @@ class QueuePlan:
         of ten thousand deals quick: day `i` is the (i+1)-th working day from today, so the
         slack to a promise not yet past is the working days through it less i+1."""
         jobs = self.jobs if jobs is None else jobs
+        if not jobs:
+            return []
         cal = self.cal
         today = self.today
         # A deal may start on its start date, and no deal before today.

@@ -94,6 +94,8 @@ class MissingData:
     no_pm: tuple[Deal, ...]
     no_promise: tuple[Deal, ...]
     over_estimate: tuple[Deal, ...]
+    # Deals whose PM's queue cannot be forecast, with the reason (CannotForecast).
+    cannot_forecast: tuple[tuple[Deal, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,7 @@ def build_report(
         capacity=capacity,
         signals=_signals(today, updates, deals),
         accuracy=_accuracy(today, history, lessons),
-        missing=_missing(open_deals),
+        missing=_missing(open_deals, forecasts),
         amounts_at_stake=sum(
             t.term.amount or 0.0
             for t in term_items
@@ -351,10 +353,16 @@ def _accuracy(today: date, history: History, lessons: Sequence[Actual]) -> Accur
     )
 
 
-def _missing(open_deals: Sequence[Deal]) -> MissingData:
+def _missing(open_deals: Sequence[Deal], forecasts: dict[int, DealForecast]) -> MissingData:
+    unforecast = []
+    for d in open_deals:
+        f = forecasts.get(d.id)
+        if f is not None and f.cannot_forecast:
+            unforecast.append((d, f.cannot_forecast))
     return MissingData(
         no_estimate=tuple(d for d in open_deals if d.estimate is None),
         no_pm=tuple(d for d in open_deals if d.pm is None),
         no_promise=tuple(d for d in open_deals if d.promised is None),
         over_estimate=tuple(d for d in open_deals if d.over_estimate),
+        cannot_forecast=tuple(unforecast),
     )

@@ -33,8 +33,49 @@ def _evidence_words(o: Outcome) -> str:
     )
 
 
+def _titles(o: Outcome) -> str:
+    names = [k.title or f"deal {k.deal_id}" for k in o.knock_on]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _off(o: Outcome) -> str:
+    """ "Ann is off 15-19 Mar": the time off that sits between the finish and the promise."""
+    spans = []
+    for t in o.away:
+        if t.start == t.end:
+            spans.append(human(t.start, with_year=False))
+        elif (t.start.year, t.start.month) == (t.end.year, t.end.month):
+            spans.append(f"{t.start.day}–{human(t.end, with_year=False)}")
+        else:
+            spans.append(f"{human(t.start, with_year=False)}–{human(t.end, with_year=False)}")
+    return f"{o.pm} is off {' and '.join(spans)}, so any overrun lands after the promise."
+
+
+def _trade_off(result: CheckResult) -> str:
+    """When a PM who would move others' promises finishes sooner than the one proposed,
+    the seller hears both: "Ben can do it by 18 Jan without moving anyone; Chloe by 4 Jan,
+    but Wayne Retail and Acme would slip." """
+    o = result.best
+    finish = o.safe_finish
+    if not o.keeps_promises or finish is None:
+        return ""
+    sooner = [
+        a
+        for a in result.alternatives
+        if a.knock_on and a.safe_finish is not None and a.safe_finish < finish
+    ]
+    if not sooner:
+        return ""
+    a = min(sooner, key=lambda x: (x.safe_finish, x.pm))
+    return (
+        f" {o.pm} can do it by {human(finish, with_year=False)} without moving anyone; "
+        f"{a.pm} by {human(a.safe_finish, with_year=False)}, but {_titles(a)} would slip."
+    )
+
+
 def headline(result: CheckResult, asked_date: bool) -> str:
-    """One sentence: verdict, the real finish, and what to promise instead."""
+    """One sentence (two where there is a trade-off): verdict, the real finish, which
+    promises would break, and what to promise instead."""
     o = result.best
     if not asked_date:
         lead = f"Earliest realistic date: {human(o.suggested_date)}."
@@ -48,35 +89,64 @@ def headline(result: CheckResult, asked_date: bool) -> str:
     # "the 8 Jan promise": the year only where it differs from the finish's.
     ref = (o.p80 or o.forecast_finish or o.promised).year
     promised = human(o.promised, with_year=o.promised.year != ref)
-    instead = f" Promise {human(o.suggested_date, with_year=o.suggested_date.year != ref)} instead."
+    instead = f" Promise {human(o.suggested_date, with_year=o.suggested_date.year != ref)} instead"
     if o.suggested_date < o.promised:
         # Earlier promises are served first, so an earlier date can be the safer one.
-        instead = instead[:-1] + f": an earlier date puts it ahead in {o.pm}'s queue."
+        instead += f": an earlier date puts it ahead in {o.pm}'s queue"
+    elif o.knock_on:
+        instead += ": that keeps every promise already made"
+    instead += "."
     label = _LABEL[o.verdict]
     if o.forecast_finish is None:
         return f"{label}: no hours of work remain."
+    slip = f", but {_titles(o)} would slip" if o.knock_on else ""
+    away = f" {_off(o)}" if o.away and o.verdict != REALISTIC else ""
+    if result.alternatives and not o.keeps_promises:
+        # Several PMs tried and none keeps the date and every promise: say so plainly, then
+        # the date that does and what taking the one asked would cost.
+        sugg = human(o.suggested_date, with_year=o.suggested_date.year != ref)
+        done = o.safe_finish
+        then = (
+            f" Taken for {promised}, {o.pm} would finish by {human(done)}{slip}."
+            if done is not None
+            else ""
+        )
+        return (
+            f"{label}: no PM can keep the {promised} promise without another one slipping. "
+            f"Promise {sugg} instead, with {o.pm}: that keeps every promise already made."
+            f"{then}{away}"
+        )
     if o.p80 is not None and o.p50 is not None:
         chance = o.on_time_probability if o.on_time_probability is not None else 0.0
         where = "before" if o.p80 <= o.promised else "after" if o.p50 > o.promised else "around"
         text = (
             f"{label}: {o.pm} finishes by {human(o.p80)} with 80% confidence "
             f"(50% by {human(o.p50, with_year=False)}), {where} the {promised} promise; "
-            f"{chance:.0%} chance of making it, on {_evidence_words(o)}."
+            f"{chance:.0%} chance of making it, on {_evidence_words(o)}{slip}."
         )
-        return text + ("" if o.verdict == REALISTIC else instead)
+        if o.verdict == REALISTIC:
+            return text + _trade_off(result)
+        return text + away + instead
     slack = o.slack_days or 0
     finish = human(o.forecast_finish)
     if slack < 0:
         return (
             f"{label}: {o.pm} can finish on {finish}, {_days(-slack)} after the "
-            f"{promised} promise.{instead}"
+            f"{promised} promise{slip}.{away}{instead}"
         )
     if o.verdict == AT_RISK:
-        return (
-            f"{label}: {o.pm} can finish on {finish}, only {_days(slack)} before the "
-            f"{promised} promise.{instead}"
+        # At risk for want of slack, or for the promises it breaks.
+        short = "" if o.knock_on else "only "
+        spare = (
+            f"with no working day to spare before the {promised} promise"
+            if slack == 0
+            else f"{short}{_days(slack)} before the {promised} promise"
         )
-    return f"{label}: {o.pm} can finish on {finish}, {_days(slack)} before the {promised} promise."
+        return f"{label}: {o.pm} can finish on {finish}, {spare}{slip}.{away}{instead}"
+    return (
+        f"{label}: {o.pm} can finish on {finish}, {_days(slack)} before the {promised} promise."
+        + _trade_off(result)
+    )
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
@@ -100,8 +170,10 @@ def to_json(result: CheckResult) -> dict[str, Any]:
                 "p80": iso(a.p80),
                 "verdict": a.verdict,
                 "suggested_date": iso(a.suggested_date),
-                # Promises it would break; null where the PM was ranked on the plan alone.
-                "breaks": [k.deal_id for k in a.knock_on] if a.full else None,
+                # Promises it would break (on the plan alone where `full` is false).
+                "breaks": len(a.knock_on),
+                "breaks_deals": [k.deal_id for k in a.knock_on],
+                "full": a.full,
             }
             for a in result.alternatives
         ],
@@ -121,11 +193,19 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "median_overrun": o.evidence.median_ratio,
         },
         "reference": None,
+        "left_out": [{"pm": pm, "reason": why} for pm, why in result.left_out],
     }
     if result.reference:
         kind, hours, n = result.reference
         data["reference"] = {"kind": kind, "median_hours": hours, "deals": n}
     return data
+
+
+def _plan(o: Outcome) -> str | None:
+    if o.forecast_finish is None:
+        return None
+    slack = "" if o.slack_days is None else f", slack {_days(o.slack_days)}"
+    return f"finish {human(o.forecast_finish)} on the estimates as given{slack}"
 
 
 def render(result: CheckResult, asked_date: bool) -> None:
@@ -139,23 +219,32 @@ def render(result: CheckResult, asked_date: bool) -> None:
             f"Effort: {output.fmt(hours)} h, the median of {n} delivered "
             f"'{kind}' deal{'s' if n != 1 else ''}."
         )
-    pairs = [
+    pairs: list[tuple[str, Any]] = [
         ("pm", o.pm),
         ("effort", f"{output.fmt(o.effort_hours)} h"),
         ("promised", human(o.promised)),
         ("start", human(o.forecast_start)),
-        ("finish", human(o.forecast_finish)),
-        ("slack", _days(o.slack_days) if o.slack_days is not None else None),
     ]
     if o.p80 is not None:
+        # With evidence the finish is P80: the plan on the estimates as given is the plan.
         pairs += [
-            ("p50 / p80", f"{human(o.p50)} / {human(o.p80)}"),
+            ("finish (p80)", human(o.p80)),
+            ("slack", _days(o.safe_slack_days) if o.safe_slack_days is not None else None),
+            ("p50", human(o.p50)),
             (
                 "on time",
                 f"{o.on_time_probability:.0%}" if o.on_time_probability is not None else None,
             ),
+            ("plan", _plan(o)),
+        ]
+    else:
+        pairs += [
+            ("finish", human(o.forecast_finish)),
+            ("slack", _days(o.slack_days) if o.slack_days is not None else None),
         ]
     pairs.append(("suggested", human(o.suggested_date)))
+    if o.away:
+        pairs.append(("away", ", ".join(f"{human(t.start)} to {human(t.end)}" for t in o.away)))
     output.print_fields(pairs)
     if o.knock_on:
         output.say("")
@@ -181,11 +270,10 @@ def render(result: CheckResult, asked_date: bool) -> None:
             shown,
             [
                 ("pm", lambda a: a.pm),
-                ("finish", lambda a: a.forecast_finish),
-                ("p80", lambda a: a.p80),
+                ("finish", lambda a: a.safe_finish),
                 ("verdict", lambda a: a.verdict),
+                ("breaks", lambda a: len(a.knock_on)),
                 ("could promise", lambda a: a.suggested_date),
-                ("breaks", lambda a: len(a.knock_on) if a.full else None),
             ],
             title="Other PMs",
             numeric=("breaks",),
@@ -194,3 +282,7 @@ def render(result: CheckResult, asked_date: bool) -> None:
         hidden = len(result.alternatives) - len(shown)
         if hidden:
             output.say(f"... and {hidden} more PMs finishing later (--json lists them all).")
+    if result.left_out:
+        output.say("")
+        for pm, why in result.left_out:
+            output.say(f"Left out: {pm}, {output.cannot_forecast(why)}.")

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
 
 
+def cannot_forecast(reason: str) -> str:
+    """What a view shows for a deal whose PM's queue cannot be forecast."""
+    from pmsync.core.forecast import why_no_forecast
+
+    return f"cannot forecast: {why_no_forecast(reason)}"
+
+
 def is_terminal() -> bool:
     return sys.stdout.isatty()
 

@@ -61,6 +61,7 @@ def forecast_json(f: DealForecast | None) -> dict[str, Any]:
             "on_time_probability": None,
             "slack_days": None,
             "verdict": None,
+            "cannot_forecast": None,
         }
     return {
         "forecast_start": iso(f.start),
@@ -70,6 +71,7 @@ def forecast_json(f: DealForecast | None) -> dict[str, Any]:
         "on_time_probability": f.on_time_probability,
         "slack_days": f.slack_days,
         "verdict": f.verdict,
+        "cannot_forecast": f.cannot_forecast,
     }
 
 

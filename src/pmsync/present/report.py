@@ -11,7 +11,7 @@ from pmsync.core.report import SIGNAL_ORDER, WeeklyReport
 from pmsync.core.terms import TermReason
 from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
-from pmsync.present.output import fmt
+from pmsync.present.output import cannot_forecast, fmt
 
 _VERDICT_TONE = {UNREALISTIC: "bad", AT_RISK: "warn", REALISTIC: "good"}
 _REASON_WORDS = {
@@ -385,6 +385,8 @@ def _missing(r: WeeklyReport) -> Section:
     ):
         for d in deals:
             problems.setdefault(d.id, (d, []))[1].append(word)
+    for d, why in m.cannot_forecast:
+        problems.setdefault(d.id, (d, []))[1].append(cannot_forecast(why))
     if not problems:
         return Section("Missing data", ["Every open deal has an estimate, a PM and a promise."])
     rows = [
@@ -400,7 +402,13 @@ def _missing(r: WeeklyReport) -> Section:
     return Section(
         "Missing data",
         [
-            "These make every forecast weaker.",
+            "These make every forecast weaker."
+            + (
+                " A deal that cannot be forecast needs its hours, or its PM's capacity or "
+                "time off, corrected."
+                if m.cannot_forecast
+                else ""
+            ),
             Table(["Deal", "Stage", "Seller", "PM", "Missing"], rows, wrap=frozenset({0, 4})),
         ],
     )
@@ -545,5 +553,8 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "no_pm": [d.id for d in r.missing.no_pm],
             "no_promise": [d.id for d in r.missing.no_promise],
             "over_estimate": [d.id for d in r.missing.over_estimate],
+            "cannot_forecast": [
+                {"deal_id": d.id, "reason": why} for d, why in r.missing.cannot_forecast
+            ],
         },
     }

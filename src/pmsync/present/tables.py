@@ -32,6 +32,8 @@ def _verdict(deal: Deal, f: DealForecast | None) -> str | None:
     """The verdict column: the forecast's, else why an open deal has none."""
     if f is not None and f.verdict:
         return f.verdict
+    if f is not None and f.cannot_forecast:
+        return output.cannot_forecast(f.cannot_forecast)
     if not deal.is_open or deal.stage == "pipeline":
         return None
     if deal.pm is None:
@@ -120,6 +122,31 @@ def update_columns(with_deal: bool) -> list[Column]:
     ]
 
 
+def _days(n: int | None) -> str | None:
+    return None if n is None else f"{n} working day{'s' if n != 1 else ''}"
+
+
+def _forecast_pairs(f: DealForecast) -> list[tuple[str, Any]]:
+    """With evidence the finish is P80 and the slack counts from it; the plan on the
+    estimates as given is shown as the plan, so no line contradicts the verdict."""
+    if f.p80 is None:
+        return [
+            ("forecast", f"{human(f.start)} to {human(f.finish)}"),
+            ("verdict", f.verdict),
+            ("slack", _days(f.slack_days)),
+        ]
+    plan = f"finish {human(f.finish)} on the estimates as given"
+    if f.slack_days is not None:
+        plan += f", slack {_days(f.slack_days)}"
+    return [
+        ("forecast", f"{human(f.start)} to {human(f.p80)} (p80)"),
+        ("p50", human(f.p50)),
+        ("verdict", f.verdict),
+        ("slack", _days(f.safe_slack_days)),
+        ("plan", plan),
+    ]
+
+
 def deal_show(r: DealRecord) -> None:
     deal, forecast = r.deal, r.forecast
     pairs: list[tuple[str, Any]] = [
@@ -146,19 +173,10 @@ def deal_show(r: DealRecord) -> None:
         pairs += [("delivered on", deal.delivered_on), ("actual hours", deal.actual_hours)]
     if deal.stage == "lost":
         pairs.append(("lost because", deal.lost_reason))
-    if forecast is not None:
-        pairs += [
-            ("forecast", f"{human(forecast.start)} to {human(forecast.finish)}"),
-            (
-                "p50 / p80",
-                f"{human(forecast.p50)} / {human(forecast.p80)}" if forecast.p80 else None,
-            ),
-            ("verdict", forecast.verdict),
-            (
-                "slack",
-                f"{forecast.slack_days} working days" if forecast.slack_days is not None else None,
-            ),
-        ]
+    if forecast is not None and forecast.cannot_forecast:
+        pairs.append(("forecast", output.cannot_forecast(forecast.cannot_forecast)))
+    elif forecast is not None:
+        pairs += _forecast_pairs(forecast)
     output.print_fields(pairs, title=f"Deal {deal.id}: {deal.title}")
     sections: list[tuple[str, Sequence[Any], list[Column]]] = [
         ("Estimates", r.estimates, ESTIMATE_COLUMNS),

@@ -67,6 +67,7 @@ def calendar_events(
     in the database, in one batch). `before_write` runs before that batch (to open the
     output file: if it can't be, nothing is recorded)."""
     from pmsync.core.dates import human
+    from pmsync.core.forecast import why_no_forecast
     from pmsync.core.verdicts import AT_RISK, UNREALISTIC
     from pmsync.service.forecasting import forecaster
 
@@ -77,18 +78,21 @@ def calendar_events(
             forecasts = engine.portfolio()
             deals = engine.deals
             for d in deals.values():
+                f = forecasts.get(d.id)
                 if d.promised:
+                    unknown = ""
+                    if f is not None and f.cannot_forecast:
+                        unknown = f" Cannot forecast: {why_no_forecast(f.cannot_forecast)}."
                     planned.append(
                         (
                             f"promise:{d.id}",
                             d.promised,
                             f"Promised: {d.title} ({d.client})",
                             f"Deal {d.id}, {d.stage}; PM {d.pm or 'none'}; "
-                            f"seller {d.seller or '-'}.",
+                            f"seller {d.seller or '-'}.{unknown}",
                             0,
                         )
                     )
-                f = forecasts.get(d.id)
                 if f and f.verdict in (AT_RISK, UNREALISTIC) and f.safe_finish:
                     planned.append(
                         (
