@@ -102,6 +102,10 @@ class QueuePlan:
             # Less than a thousandth of an hour a day: no work would ever finish.
             raise CannotForecast(pm.name, "no-capacity")
         self.jobs = in_order(jobs)
+        # Whether the queue has evidence is the queue's, not a subset's: a deal placed
+        # ahead of a ranged one is forecast the same way whichever part of the queue is
+        # planned.
+        self._ranged = any(j.has_range for j in self.jobs)
         self.evidence = evidence
         self.settings = settings
         # Each job's samples, drawn once per queue (a list or a numpy column).
@@ -129,7 +133,8 @@ class QueuePlan:
         )
         # Working days through each promise: slack, on-time samples and verdicts count to it.
         limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
-        if simulate and (len(self.evidence.ratios) or any(j.has_range for j in jobs)):
+        evidence = len(self.evidence.ratios) or self._ranged or any(j.has_range for j in jobs)
+        if simulate and evidence:
             p50s, p80s, on_time = self._simulate(jobs, releases, limits)
         else:
             p50s, p80s, on_time = [None] * len(jobs), [None] * len(jobs), [None] * len(jobs)
