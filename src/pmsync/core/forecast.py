@@ -372,56 +372,65 @@ class Forecaster:
 
 class _Placement:
     """Work under check-date placed in one PM's queue: its slot at a promised date, and the
-    promises already made that it would break there. The queue as it stands is planned
-    once and reused for every date tried."""
+    promises already made that it would break there. Which promises the queue keeps as it
+    stands is worked out once and reused for every date tried."""
 
     def __init__(self, queue: QueuePlan, cand: Candidate, full: bool) -> None:
         self.queue = queue
         self.full = full
         self.others = [j for j in queue.jobs if j.deal_id != cand.deal_id]
-        self._before: dict[int, Slot] | None = None
+        self._kept: dict[int, bool] | None = None
 
     def ahead_slot(self, job: Job) -> Slot:
         """The work's slot: only the deals ahead of it matter."""
         ahead = [j for j in self.others if j.sort_key < job.sort_key]
-        return self.queue.plan([*ahead, job], simulate=self.full)[-1]
+        return self.queue.placed([*ahead, job], len(ahead), simulate=self.full)[0]
 
-    def _with(self, job: Job) -> list[tuple[Job, Slot]]:
-        jobs = in_order([*self.others, job])
-        return list(zip(jobs, self.queue.plan(jobs, simulate=self.full), strict=True))
-
-    def _broken(self, placed: list[tuple[Job, Slot]], job: Job) -> list[tuple[Job, Slot, Slot]]:
-        if self._before is None:
-            slots = self.queue.plan(self.others, simulate=self.full)
-            self._before = {j.deal_id: s for j, s in zip(self.others, slots, strict=True)}
-        out = []
-        for j, after in placed:
-            if j.promised is None or j.sort_key <= job.sort_key:
-                continue
-            before = self._before[j.deal_id]
-            if _meets(before, j.promised) and not _meets(after, j.promised):
-                out.append((j, before, after))
-        return out
+    def _kept_now(self) -> dict[int, bool]:
+        if self._kept is None:
+            kept = self.queue.keeps(self.others, simulate=self.full)
+            self._kept = {j.deal_id: k for j, k in zip(self.others, kept, strict=True)}
+        return self._kept
 
     def broken(self, job: Job) -> list[Job]:
-        """The deals behind the work that keep their promise without it and miss it with it."""
-        if not any(j.promised and j.sort_key > job.sort_key for j in self.others):
+        """The deals behind the work that keep their promise without it and miss it with it.
+        Only a deal behind the work can change, and only one that keeps its promise now."""
+        kept = self._kept_now()
+        if not any(j.sort_key > job.sort_key and kept[j.deal_id] for j in self.others):
             return []
-        return [j for j, _, _ in self._broken(self._with(job), job)]
+        jobs = in_order([*self.others, job])
+        return [
+            j
+            for j, keeps in zip(jobs, self.queue.keeps(jobs, simulate=self.full), strict=True)
+            if not keeps and j.sort_key > job.sort_key and kept[j.deal_id]
+        ]
 
     def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
         """The work's slot at its promise, and the promises that breaks."""
-        placed = self._with(job)
-        slot = next(s for j, s in placed if j is job)
+        kept = self._kept_now()
+        jobs = in_order([*self.others, job])
+        slot, keeps = self.queue.placed(jobs, jobs.index(job), simulate=self.full)
+        broken = [
+            j
+            for j, k in zip(jobs, keeps, strict=True)
+            if not k and j.sort_key > job.sort_key and kept[j.deal_id]
+        ]
+        if not broken:
+            return slot, ()
+        # Only now are the dates of the deals that slip worth making.
+        planned = self.queue.plan(self.others, simulate=self.full)
+        before = {j.deal_id: s for j, s in zip(self.others, planned, strict=True)}
+        replanned = self.queue.plan(jobs, simulate=self.full)
+        after = {j.deal_id: s for j, s in zip(jobs, replanned, strict=True)}
         knock_on = tuple(
             KnockOn(
                 j.deal_id,
                 deals[j.deal_id].title if j.deal_id in deals else "",
                 j.promised,
-                before.safe_finish,
-                after.safe_finish,
+                before[j.deal_id].safe_finish,
+                after[j.deal_id].safe_finish,
             )
-            for j, before, after in self._broken(placed, job)
+            for j in broken
             if j.promised is not None
         )
         return slot, knock_on
@@ -432,11 +441,6 @@ def _away(pm: PM, finish: date | None, promised: date | None) -> tuple[TimeOff, 
     if finish is None or promised is None or promised <= finish:
         return ()
     return tuple(t for t in pm.timeoff if t.start <= promised and t.end > finish)
-
-
-def _meets(slot: Slot, promised: date) -> bool:
-    finish = slot.safe_finish
-    return finish is None or finish <= promised
 
 
 def _rank_key(cand: Candidate) -> Callable[[Outcome], tuple]:

@@ -106,6 +106,7 @@ class QueuePlan:
         # ahead of a ranged one is forecast the same way whichever part of the queue is
         # planned.
         self._ranged = any(j.has_range for j in self.jobs)
+        self._through: dict[date, int] = {}
         self.evidence = evidence
         self.settings = settings
         # Each job's samples, drawn once per queue (a list or a numpy column).
@@ -124,6 +125,41 @@ class QueuePlan:
         jobs = self.jobs if jobs is None else jobs
         if not jobs:
             return []
+        spans, limits, p50s, p80s, on_time = self._schedule(jobs, simulate)
+        return [
+            self._slot(*args) for args in zip(jobs, spans, limits, p50s, p80s, on_time, strict=True)
+        ]
+
+    def placed(
+        self, jobs: Sequence[Job], at: int, simulate: bool = True
+    ) -> tuple[Slot, list[bool]]:
+        """The slot of `jobs[at]`, and for every job whether it keeps its promise (as in
+        `keeps`): one schedule, and one slot made instead of one per job."""
+        spans, limits, p50s, p80s, on_time = self._schedule(jobs, simulate)
+        slot = self._slot(jobs[at], spans[at], limits[at], p50s[at], p80s[at], on_time[at])
+        return slot, self._keeps(jobs, spans, limits, p80s)
+
+    def keeps(self, jobs: Sequence[Job], simulate: bool = True) -> list[bool]:
+        """For each of `jobs` (in queue order), whether its safe finish (P80 where there is
+        evidence, else the plan) is on or before its promise; True without a promise or
+        without work. What check-date asks of every deal behind the work it places, so
+        it is answered on day numbers, without making a slot per deal."""
+        if not jobs:
+            return []
+        spans, limits, _, p80s, _ = self._schedule(jobs, simulate)
+        return self._keeps(jobs, spans, limits, p80s)
+
+    @staticmethod
+    def _keeps(
+        jobs: Sequence[Job], spans: list, limits: list[int], p80s: list[int | None]
+    ) -> list[bool]:
+        out = []
+        for job, span, limit, p80 in zip(jobs, spans, limits, p80s, strict=True):
+            end = p80 if p80 is not None else None if span is None else span[1]
+            out.append(job.promised is None or end is None or end < limit)
+        return out
+
+    def _schedule(self, jobs: Sequence[Job], simulate: bool) -> tuple:
         cal = self.cal
         today = self.today
         # A deal may start on its start date, and no deal before today.
@@ -132,15 +168,23 @@ class QueuePlan:
             cal.day_units, [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
         )
         # Working days through each promise: slack, on-time samples and verdicts count to it.
-        limits = [cal.count_through(j.promised) if j.promised else 0 for j in jobs]
+        through = self._through
+        limits = []
+        for j in jobs:
+            if j.promised is None:
+                limits.append(0)
+                continue
+            # check-date plans the same queue many times: count each promise once.
+            n = through.get(j.promised)
+            if n is None:
+                n = through[j.promised] = cal.count_through(j.promised)
+            limits.append(n)
         evidence = len(self.evidence.ratios) or self._ranged or any(j.has_range for j in jobs)
         if simulate and evidence:
             p50s, p80s, on_time = self._simulate(jobs, releases, limits)
         else:
             p50s, p80s, on_time = [None] * len(jobs), [None] * len(jobs), [None] * len(jobs)
-        return [
-            self._slot(*args) for args in zip(jobs, spans, limits, p50s, p80s, on_time, strict=True)
-        ]
+        return spans, limits, p50s, p80s, on_time
 
     def _slot(
         self,
