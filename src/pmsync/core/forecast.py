@@ -283,12 +283,10 @@ class Forecaster:
                 return None
 
         key = _rank_key(cand)
-        ranked = sorted(
-            (o for o in (evaluate(n, full=False) for n in names) if o is not None), key=key
-        )
-        full = sorted(
-            (o for o in (evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]) if o), key=key
-        )
+        planned = [evaluate(name, full=False) for name in names]
+        ranked = sorted((o for o in planned if o is not None), key=key)
+        forecast = [evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]]
+        full = sorted((o for o in forecast if o is not None), key=key)
         if not full:
             raise NoForecast(left_out)
         return CheckResult(
@@ -399,22 +397,21 @@ class _Placement:
         if not any(j.sort_key > job.sort_key and kept[j.deal_id] for j in self.others):
             return []
         jobs = in_order([*self.others, job])
-        return [
-            j
-            for j, keeps in zip(jobs, self.queue.keeps(jobs, simulate=self.full), strict=True)
-            if not keeps and j.sort_key > job.sort_key and kept[j.deal_id]
-        ]
+        return self._slipping(jobs, self.queue.keeps(jobs, simulate=self.full), job)
 
-    def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
-        """The work's slot at its promise, and the promises that breaks."""
+    def _slipping(self, jobs: list[Job], keeps: list[bool], job: Job) -> list[Job]:
         kept = self._kept_now()
-        jobs = in_order([*self.others, job])
-        slot, keeps = self.queue.placed(jobs, jobs.index(job), simulate=self.full)
-        broken = [
+        return [
             j
             for j, k in zip(jobs, keeps, strict=True)
             if not k and j.sort_key > job.sort_key and kept[j.deal_id]
         ]
+
+    def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
+        """The work's slot at its promise, and the promises that breaks."""
+        jobs = in_order([*self.others, job])
+        slot, keeps = self.queue.placed(jobs, jobs.index(job), simulate=self.full)
+        broken = self._slipping(jobs, keeps, job)
         if not broken:
             return slot, ()
         # Only now are the dates of the deals that slip worth making.

@@ -11,15 +11,12 @@ from pmsync.present import output
 
 EXIT_CODES = {REALISTIC: 0, AT_RISK: 3, UNREALISTIC: 4}
 ALTERNATIVES_SHOWN = 6
+_days = output.working_days
 _LABEL: dict[Verdict, str] = {
     REALISTIC: "Realistic",
     AT_RISK: "At risk",
     UNREALISTIC: "Unrealistic",
 }
-
-
-def _days(n: int) -> str:
-    return f"{n} working day{'s' if n != 1 else ''}"
 
 
 def _evidence_words(o: Outcome) -> str:
@@ -201,13 +198,6 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     return data
 
 
-def _plan(o: Outcome) -> str | None:
-    if o.forecast_finish is None:
-        return None
-    slack = "" if o.slack_days is None else f", slack {_days(o.slack_days)}"
-    return f"finish {human(o.forecast_finish)} on the estimates as given{slack}"
-
-
 def render(result: CheckResult, asked_date: bool) -> None:
     o = result.best
     style = output.VERDICT_STYLE.get(o.verdict, "")
@@ -229,18 +219,18 @@ def render(result: CheckResult, asked_date: bool) -> None:
         # With evidence the finish is P80: the plan on the estimates as given is the plan.
         pairs += [
             ("finish (p80)", human(o.p80)),
-            ("slack", _days(o.safe_slack_days) if o.safe_slack_days is not None else None),
+            ("slack", output.slack(o.safe_slack_days)),
             ("p50", human(o.p50)),
             (
                 "on time",
                 f"{o.on_time_probability:.0%}" if o.on_time_probability is not None else None,
             ),
-            ("plan", _plan(o)),
+            ("plan", output.plan_line(o.forecast_finish, o.slack_days)),
         ]
     else:
         pairs += [
             ("finish", human(o.forecast_finish)),
-            ("slack", _days(o.slack_days) if o.slack_days is not None else None),
+            ("slack", output.slack(o.slack_days)),
         ]
     pairs.append(("suggested", human(o.suggested_date)))
     if o.away:

@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
 
 
+def working_days(n: int) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"
+
+
+def slack(n: int | None) -> str | None:
+    """A slack field: its working days, or nothing when there is no promise or no work."""
+    return None if n is None else working_days(n)
+
+
+def plan_line(finish: date | None, slack_days: int | None) -> str | None:
+    """The plan on the estimates as given, where the finish shown is P80."""
+    if finish is None:
+        return None
+    from pmsync.core.dates import human
+
+    slack = "" if slack_days is None else f", slack {working_days(slack_days)}"
+    return f"finish {human(finish)} on the estimates as given{slack}"
+
+
 def cannot_forecast(reason: str) -> str:
     """What a view shows for a deal whose PM's queue cannot be forecast."""
     from pmsync.core.forecast import why_no_forecast

@@ -122,10 +122,6 @@ def update_columns(with_deal: bool) -> list[Column]:
     ]
 
 
-def _days(n: int | None) -> str | None:
-    return None if n is None else f"{n} working day{'s' if n != 1 else ''}"
-
-
 def _forecast_pairs(f: DealForecast) -> list[tuple[str, Any]]:
     """With evidence the finish is P80 and the slack counts from it; the plan on the
     estimates as given is shown as the plan, so no line contradicts the verdict."""
@@ -133,17 +129,14 @@ def _forecast_pairs(f: DealForecast) -> list[tuple[str, Any]]:
         return [
             ("forecast", f"{human(f.start)} to {human(f.finish)}"),
             ("verdict", f.verdict),
-            ("slack", _days(f.slack_days)),
+            ("slack", output.slack(f.slack_days)),
         ]
-    plan = f"finish {human(f.finish)} on the estimates as given"
-    if f.slack_days is not None:
-        plan += f", slack {_days(f.slack_days)}"
     return [
         ("forecast", f"{human(f.start)} to {human(f.p80)} (p80)"),
         ("p50", human(f.p50)),
         ("verdict", f.verdict),
-        ("slack", _days(f.safe_slack_days)),
-        ("plan", plan),
+        ("slack", output.slack(f.safe_slack_days)),
+        ("plan", output.plan_line(f.finish, f.slack_days)),
     ]
 
 
