@@ -28,7 +28,7 @@ class Run:
 class Cli:
     """Runs pmsync in-process against one database with `today` fixed."""
 
-    def __init__(self, db: Path, today: str = TODAY) -> None:
+    def __init__(self, db: Path | str, today: str = TODAY) -> None:
         self.db = db
         self.today = today
         self.runner = CliRunner()
@@ -54,8 +54,10 @@ class Cli:
         return run
 
 
-def snapshot(db: Path) -> list[str]:
+def snapshot(db: Path | str) -> list[str]:
     """Every row of the database, to prove that a refused command wrote nothing."""
+    if isinstance(db, str):
+        return cluster_snapshot(db)
     if not db.exists():
         return []
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
@@ -65,6 +67,22 @@ def snapshot(db: Path) -> list[str]:
         return [db.read_bytes().hex()]
     finally:
         conn.close()
+
+
+def cluster_snapshot(url: str) -> list[str]:
+    """Every row of every table on a cluster, as its leader has them."""
+    from pmsync.storage.rqlite_cluster import RqliteCluster
+
+    backend = RqliteCluster(url)
+    try:
+        names = [r[0] for r in backend.query("SELECT name FROM sqlite_master WHERE type='table'")]
+        found = []
+        for name in sorted(names):
+            rows = backend.query(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
+            found += [f"{name}: {row!r}" for row in rows]
+        return found
+    finally:
+        backend.close()
 
 
 def invariants(db: Path) -> dict[str, int]:

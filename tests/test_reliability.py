@@ -294,8 +294,16 @@ def test_db_path_check_backup_restore(team: Cli, tmp_path: Path) -> None:
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert "exists" in team.fails("db", "backup", str(backup)).err
     team("deal", "add", "After the backup", "--client", "X")
-    team("db", "restore", str(backup))
+    refused = team.fails("db", "restore", str(backup))
+    assert "holds records; give --force" in refused.err
+    assert [d["id"] for d in team("deal", "list", "--json").json()] == [1, 2, 3, 4]
+    done = team("db", "restore", str(backup), "--force")
     assert [d["id"] for d in team("deal", "list", "--json").json()] == [1, 2, 3]
+    # The records it replaced are kept beside the database, and named.
+    kept = Path(done.out.split("The records it replaced are in ")[1].strip().rstrip("."))
+    assert kept.parent == team.db.parent and kept.name.startswith("pmsync.replaced-")
+    titles = [d["title"] for d in Cli(kept)("deal", "list", "--json").json()]
+    assert "After the backup" in titles
     assert team("db", "check").out.rstrip().endswith("OK")
 
 

@@ -91,10 +91,8 @@ def test_a_failing_migration_leaves_the_old_file_as_it_was(tmp_path: Path, monke
     _version_one_file(path)
     before = path.read_bytes()
 
-    def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE half_done (x)")
-        raise sqlite3.OperationalError("disk I/O error")
-
+    # The second statement fails: the first must not stay behind.
+    broken = ("CREATE TABLE half_done (x)", "CREATE TABLE half_done (x)")
     monkeypatch.setattr(schema, "MIGRATIONS", (schema.m001_initial, broken))
     monkeypatch.setattr(
         "pmsync.storage.connection.migrate", lambda conn: schema.migrate(conn, upto=2)

@@ -175,6 +175,14 @@ class MixedDateOrder(BadInput):
         super().__init__("a date column mixes day-first and month-first dates")
 
 
+class RestoreOverData(BadInput):
+    """`db restore` without --force over a database that holds records."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"{location} holds records")
+        self.location = location
+
+
 class NotABackup(BadInput):
     """A file offered to `db restore` that is not a sound pmsync database: `reason` is
     not-a-file, damaged, unreadable, foreign, or `cause` (why the file itself was refused)."""
@@ -209,3 +217,33 @@ class CannotCreate(StorageError):
     def __init__(self, path: Path, detail: str) -> None:
         super().__init__(f"cannot create {path}: {detail}")
         self.path, self.detail = path, detail
+
+
+# -- a shared database on a cluster ------------------------------------------------------
+
+
+class BadClusterAddress(BadInput):
+    """A `--db rqlite://...` that cannot be read: `reason` is scheme or node (`part`)."""
+
+    def __init__(self, shown: str, reason: str, part: str = "") -> None:
+        super().__init__(f"bad cluster address {shown} ({reason})")
+        self.shown, self.reason, self.part = shown, reason, part
+
+
+class ClusterError(StorageError):
+    """The cluster could not be used. `kind`: unreachable, no-leader, refused (credentials),
+    forbidden (the user lacks a permission), no-fk (foreign keys not enforced), foreign,
+    newer, or failed. `location` never holds a password."""
+
+    def __init__(
+        self,
+        location: str,
+        kind: str,
+        detail: str = "",
+        user: str | None = None,
+        version: int = 0,
+        known: int = 0,
+    ) -> None:
+        super().__init__(f"{location}: {kind} ({detail})")
+        self.location, self.kind, self.detail, self.user = location, kind, detail, user
+        self.version, self.known = version, known

@@ -129,7 +129,8 @@ def root(
             envvar="PMSYNC_DB",
             show_envvar=True,
             metavar="PATH",
-            help="The database file (default: pmsync.db in your user data folder).",
+            help="The database: a file (default: pmsync.db in your user data folder), or a "
+            "team's cluster as rqlite://HOST:PORT[,HOST:PORT...].",
         ),
     ] = None,
     today: Annotated[

@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "An iCalendar file of promises, risks and term due dates.",
     ),
     "config": ("pmsync.cli.config", "app", "Team settings: at-risk buffer, samples, sender."),
-    "db": ("pmsync.cli.db", "app", "The database file: where it is, checks, backups."),
+    "db": ("pmsync.cli.db", "app", "The database: where it is, checks, backups, restores."),
     "demo": ("pmsync.cli.demo", "demo", "Build a sample team and show what pmsync does."),
 }
 
@@ -48,8 +48,9 @@ Usage: pmsync [OPTIONS] COMMAND [ARGS]...
   before promising it.
 
 Options:
-  --db PATH     The database file (default: pmsync.db in your user data
-                folder).  [env var: PMSYNC_DB]
+  --db PATH     The database: a file (default: pmsync.db in your user data
+                folder), or a team's cluster as
+                rqlite://HOST:PORT[,HOST:PORT...].  [env var: PMSYNC_DB]
   --today DATE  Take this date as today everywhere (for reproducible runs).
                 [env var: PMSYNC_TODAY]
   -h, --help    Show this message and exit.

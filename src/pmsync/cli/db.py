@@ -1,4 +1,4 @@
-"""`pmsync db path|check|backup|restore`: looking after the database file."""
+"""`pmsync db path|check|backup|restore`: looking after the database (a file or a cluster)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -16,15 +16,17 @@ app = typer.Typer(help=summary("db"), no_args_is_help=True)
 
 @app.command("path")
 def path(ctx: typer.Context) -> None:
-    """Print where the database is (from --db, PMSYNC_DB or the default)."""
-    from pmsync.service.session import database_path
+    """Print where the database is (from --db, PMSYNC_DB or the default): a file's path, or
+    a cluster's address without its password."""
+    from pmsync.service.session import database_location
 
-    output.say(str(database_path(env(ctx).db)))
+    output.say(database_location(env(ctx).db))
 
 
 @app.command("check")
 def check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Check integrity, foreign keys and schema version; exit 1 when something is wrong."""
+    """Check integrity, foreign keys and schema version (and, on a cluster, that every node
+    answers); exit 1 when something is wrong."""
     health = admin.check(session(ctx))
     if as_json:
         output.print_json(health_json(health))
@@ -40,7 +42,8 @@ def backup(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Where to write the copy.")],
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
-    """Copy the database consistently, even while others are writing to it."""
+    """Copy the database consistently, even while others are writing to it. From a
+    cluster, the copy is a local file that works on its own (pmsync --db FILE ...)."""
     target = Path(file).expanduser()
     admin.backup(session(ctx), target, overwrite=force)
     output.say(f"Backed up to {target}.")
@@ -49,10 +52,22 @@ def backup(
 @app.command("restore")
 def restore(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by pmsync.")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="A backup made by pmsync, or a team's file.")
+    ],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a database that holds records (a copy of them is kept)."
+        ),
+    ] = False,
 ) -> None:
-    """Replace the database with a backup (refuses anything that is not a pmsync database)."""
+    """Replace the database with a backup (refuses anything that is not a pmsync database).
+    On a cluster, this moves a team's file into it: pmsync --db rqlite://HOST:4001 db
+    restore team.db --force. The records replaced are first copied to a file, named here."""
     source = Path(file).expanduser()
     sess = session(ctx)
-    admin.restore(sess, source)
-    output.say(f"Restored {sess.path} from {source}.")
+    kept = admin.restore(sess, source, force=force)
+    output.say(f"Restored {sess.location} from {source}.")
+    if kept is not None:
+        output.say(f"The records it replaced are in {kept}.")

@@ -28,9 +28,12 @@ def demo(
     ] = None,
 ) -> None:
     """Build a sample team (never your real database) and show check-date and deal list."""
+    from pmsync.errors import BadInput
     from pmsync.service.admin import build_demo
-    from pmsync.service.session import Session
+    from pmsync.service.session import Session, names_cluster
 
+    if names_cluster(db):
+        raise BadInput("the demo team is built in a local file; give --demo-db a file's path")
     e = env(ctx)
     path = Path(db).expanduser() if db else _demo_path()
     counts = build_demo(Session(str(path), e.today))

@@ -96,6 +96,24 @@ def _failure(x: e.DatabaseFailure) -> str:
     }.get(x.kind, f"database error on {p}: {x.detail}")
 
 
+def _cluster(x: e.ClusterError) -> str:
+    at = f"the cluster at {x.location}"
+    return {
+        "unreachable": f"cannot reach {at} ({x.detail}); check the address and that "
+        "rqlited runs there; nothing was written",
+        "no-leader": f"{at} has no leader right now ({x.detail}); most of its nodes must run "
+        "for it to answer; nothing was written",
+        "refused": f"{at} refused the credentials"
+        + (f" of user '{x.user}'" if x.user else " (none given: set PMSYNC_RQLITE_USER)")
+        + "; check the user and PMSYNC_RQLITE_PASSWORD",
+        "forbidden": f"user '{x.user}' may read but not change {at}; nothing was written",
+        "no-fk": f"{at} does not enforce foreign keys; start every rqlited with -fk",
+        "foreign": f"{at} holds another program's database; it was left untouched",
+        "newer": f"{at} was written by a newer pmsync (schema {x.version}; this one knows "
+        f"{x.known}); upgrade pmsync to use it",
+    }.get(x.kind, f"{at} failed: {x.detail}")
+
+
 _SAY: dict[type, Callable[[Any], str]] = {
     e.UnknownDeal: lambda x: f"unknown deal {x.deal_id}; see pmsync deal list",
     e.UnknownTerm: lambda x: f"unknown term {x.term_id}; see pmsync term list",
@@ -128,6 +146,16 @@ _SAY: dict[type, Callable[[Any], str]] = {
     e.NoWorkdays: lambda x: "a PM needs at least one working day (e.g. --workdays mon-fri)",
     e.MixedDateOrder: lambda x: f"{x}; give --date-format",
     e.NotABackup: _not_backup,
+    e.RestoreOverData: lambda x: (
+        f"{x.location} holds records; give --force to replace them "
+        "(they are copied to a file first)"
+    ),
+    e.ClusterError: _cluster,
+    e.BadClusterAddress: lambda x: (
+        f"'{x.shown}' is not a cluster address"
+        + (f" ('{x.part}' is not HOST:PORT)" if x.reason == "node" else "")
+        + "; write rqlite://HOST:PORT[,HOST:PORT...]"
+    ),
     e.NotPmsyncFile: _not_pmsync,
     e.DatabaseFailure: _failure,
     e.CannotCreate: lambda x: f"cannot create {x.path}: {x.detail}",

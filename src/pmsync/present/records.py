@@ -155,4 +155,5 @@ def health_json(h: Health) -> dict[str, Any]:
         "integrity": h.integrity,
         "foreign_keys": h.foreign_keys,
         "counts": h.counts,
+        **({"nodes": h.nodes} if h.nodes else {}),
     }

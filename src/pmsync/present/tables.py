@@ -285,6 +285,16 @@ def health(h: Health) -> None:
                 else f"{len(h.foreign_keys)} broken: " + "; ".join(h.foreign_keys[:3]),
             ),
             ("records", ", ".join(f"{n} {t}" for t, n in h.counts.items())),
+            *(
+                [("nodes", ", ".join(f"{node} {state}" for node, state in h.nodes.items()))]
+                if h.nodes
+                else []
+            ),
         ]
     )
-    output.say("OK" if h.ok else "PROBLEMS FOUND: restore a backup (pmsync db restore)")
+    if h.ok:
+        output.say("OK")
+    elif h.integrity == ["ok"] and not h.foreign_keys and "unreachable" in h.nodes.values():
+        output.say("PROBLEMS FOUND: a node does not answer; restart it (its data catches up)")
+    else:
+        output.say("PROBLEMS FOUND: restore a backup (pmsync db restore)")

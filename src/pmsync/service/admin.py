@@ -39,19 +39,45 @@ def backup(session: Session, target: Path, overwrite: bool = False) -> None:
         store.backend.backup(target, overwrite)
 
 
-def restore(session: Session, source: Path) -> None:
-    """Replace the database with a backup (refusing anything that is not a sound pmsync
-    database), upgraded to this pmsync's schema."""
+def restore(session: Session, source: Path, force: bool = False) -> Path | None:
+    """Replace the database (a file or a cluster) with a backup, refusing anything that is
+    not a sound pmsync database, upgraded to this pmsync's schema. Over a database that
+    holds records only with `force`, and those records are first copied to a backup beside
+    it (beside `source` for a cluster): returns that copy's path, if one was made."""
+    from pmsync.errors import RestoreOverData
     from pmsync.storage.sqlite_file import validate_backup
 
     validate_backup(source)
     with session.store() as store:
+        kept = None
+        if store.holds_records():
+            if not force:
+                raise RestoreOverData(session.location)
+            kept = _replaced_copy_path(session, source)
+            store.backend.backup(kept)
         store.backend.restore(source)
+    return kept
+
+
+def _replaced_copy_path(session: Session, source: Path) -> Path:
+    """`pmsync.replaced-20270104-091500.db` beside the database (a file) or the backup
+    being restored (a cluster); never an existing file."""
+    folder = source.resolve().parent if session.shared else session.path.resolve().parent
+    stem = "pmsync-cluster" if session.shared else session.path.stem
+    stamp = session.now().replace("-", "").replace(":", "").replace("T", "-")
+    found = folder / f"{stem}.replaced-{stamp}.db"
+    n = 1
+    while found.exists():
+        n += 1
+        found = folder / f"{stem}.replaced-{stamp}-{n}.db"
+    return found
 
 
 def build_demo(session: Session, size: Size | None = None, seed: int = 7) -> dict[str, int]:
     """A fresh sample team at the session's database, which is replaced."""
     from pmsync.sample import generate, summary
+
+    assert not session.shared, "the demo team is built in a local file"
 
     path = session.path
     for suffix in ("", "-wal", "-shm"):

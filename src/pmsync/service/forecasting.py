@@ -27,12 +27,16 @@ def forecaster(
     from pmsync.storage import holiday_cache
 
     holiday_cache.load()
+    # One read for all of it (one request on a cluster); the deals only when not given.
+    pms, deals, history, settings = store.forecast_inputs(
+        OPEN_STAGES if open_deals is None else None
+    )
     return Forecaster(
-        pms=store.pms(),
-        deals=open_deals if open_deals is not None else store.deals(stages=OPEN_STAGES),
-        delivered=store.history(),
+        pms=pms,
+        deals=open_deals if open_deals is not None else deals,
+        delivered=history,
         today=today,
-        settings=store.settings(),
+        settings=settings,
         include_pipeline=include_pipeline,
     )
 

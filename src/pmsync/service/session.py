@@ -25,6 +25,24 @@ def database_path(db: str | None) -> Path:
     return resolve_path(db)
 
 
+def names_cluster(db: str | None) -> bool:
+    """True when `db` is a cluster's address (rqlite://...) rather than a file."""
+    from pmsync.storage.backend import is_cluster
+
+    return is_cluster(db)
+
+
+def database_location(db: str | None) -> str:
+    """Where the database is, as shown to people: a file's path, or a cluster's address
+    (never with its password)."""
+    if names_cluster(db):
+        from pmsync.storage.rqlite_client import Address
+
+        assert db is not None
+        return str(Address(db))
+    return str(database_path(db))
+
+
 class Session:
     """`db`: the database as the user named it (None: the per-user default); `today`: the
     date taken as today everywhere; `clock`: the time of day that stamps new records.
@@ -45,6 +63,15 @@ class Session:
     def path(self) -> Path:
         return database_path(self.db)
 
+    @property
+    def shared(self) -> bool:
+        """True when the database is a cluster the team shares, not a local file."""
+        return names_cluster(self.db)
+
+    @property
+    def location(self) -> str:
+        return database_location(self.db)
+
     def now(self) -> str:
         """A timestamp on `today` (which --today may fix) at the clock's time of day."""
         return datetime.combine(self.today, self.clock()).isoformat(timespec="seconds")
@@ -59,9 +86,9 @@ class Session:
     def store(self) -> Iterator[Store]:
         """The database, opened (created and migrated on first use). A use case reads
         inside `store.snapshot()`, then writes one batch with `store.apply`."""
-        from pmsync.storage.sqlite_file import SqliteFile
+        from pmsync.storage.backend import open_backend
 
-        backend = SqliteFile(self.path)
+        backend = open_backend(self.db, self.path)
         try:
             yield Store(backend)
         finally:

@@ -9,7 +9,8 @@ by `INSERT ... SELECT`, and ids chain through `last_insert_rowid()` and `RETURNI
 what lets the same batch run on a local file (inside `BEGIN IMMEDIATE`) and on a replicated
 cluster that has no interactive transactions.
 
-The SQLite file is the first backend (`storage.sqlite_file`).
+Two backends: a local SQLite file (`storage.sqlite_file`) and an rqlite cluster
+(`storage.rqlite_cluster`); `open_backend` picks one from what `--db` names.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from pmsync.errors import PmsyncError
 # The steps are named tuples: defining a dataclass costs about a millisecond at every start.
 class Write(NamedTuple):
     """One statement. `returns`: keep the rows it returns (`RETURNING`); `error`: what a
-    constraint failure in it means (a UNIQUE name taken, a foreign key to nothing...)."""
+    constraint failure in it means (a UNIQUE name taken, a foreign key to nothing...);
+    `recall`: for a statement that returns something other than the id of the one row it
+    made, an SQL expression (and its parameters) giving the same rows as a JSON array of
+    arrays, evaluated right after it (a cluster records a batch's results that way)."""
 
     sql: str
     params: Sequence[Any] = ()
     returns: bool = False
     error: PmsyncError | None = None
+    recall: tuple[str, Sequence[Any]] | None = None
 
 
 class WriteMany(NamedTuple):
@@ -71,6 +76,8 @@ class Health:
         self.integrity: list[str] = []
         self.foreign_keys: list[str] = []
         self.counts: dict[str, int] = {}
+        # A cluster's nodes: id -> leader, follower, read-only or unreachable.
+        self.nodes: dict[str, str] = {}
 
     @property
     def ok(self) -> bool:
@@ -78,7 +85,32 @@ class Health:
             self.integrity == ["ok"]
             and not self.foreign_keys
             and self.schema_version == self.expected_version
+            and "unreachable" not in self.nodes.values()
         )
+
+
+# The tables a person's records live in: what `db check` counts and `restore` protects.
+RECORD_TABLES = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
+
+
+def health_of(backend: Backend, expected_version: int) -> Health:
+    """Schema version, integrity, foreign keys and counts, read in one go."""
+    rows = backend.query_many(
+        [
+            ("PRAGMA user_version", ()),
+            ("PRAGMA integrity_check", ()),
+            ("PRAGMA foreign_key_check", ()),
+            *((f"SELECT count(*) FROM {t}", ()) for t in RECORD_TABLES),
+        ]
+    )
+    health = Health(backend.location, rows[0].fetchall()[0][0], expected_version)
+    health.integrity = [r[0] for r in rows[1]]
+    health.foreign_keys = [
+        f"{table} row {rowid} points at a missing {parent}" for table, rowid, parent, _ in rows[2]
+    ]
+    for table, counted in zip(RECORD_TABLES, rows[3:], strict=True):
+        health.counts[table] = counted.fetchall()[0][0]
+    return health
 
 
 # The interfaces are for the type checker only: defining a Protocol class at run time costs
@@ -112,6 +144,12 @@ if TYPE_CHECKING:
 
         def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Rows: ...
 
+        def query_many(
+            self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
+        ) -> Sequence[Rows]:
+            """Several reads at once (one request on a cluster), in one state."""
+            ...
+
         def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
             """Run the steps as one atomic batch; the rows each step returned. `dry_run`: run
             every check and statement, then keep nothing."""
@@ -124,3 +162,23 @@ if TYPE_CHECKING:
         def check(self) -> Health: ...
 
         def close(self) -> None: ...
+
+
+# How `--db` names a cluster: plain HTTP, or HTTPS.
+CLUSTER_SCHEMES = ("rqlite://", "rqlite+https://")
+
+
+def is_cluster(db: str | None) -> bool:
+    return db is not None and db.startswith(CLUSTER_SCHEMES)
+
+
+def open_backend(db: str | None, path: Path) -> Backend:
+    """The cluster `db` names (`rqlite://...`), else the SQLite file at `path`."""
+    if is_cluster(db):
+        assert db is not None
+        from pmsync.storage.rqlite_cluster import RqliteCluster
+
+        return RqliteCluster(db)
+    from pmsync.storage.sqlite_file import SqliteFile
+
+    return SqliteFile(path)

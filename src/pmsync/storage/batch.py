@@ -327,13 +327,19 @@ class Batch:
         changed; a new event takes `new_uid`. The step returns (uid, sequence)."""
         return self._add(
             Write(
-                "INSERT INTO calendar_events (key, uid, sequence, fingerprint) "
-                "VALUES (?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET "
+                'INSERT INTO calendar_events ("key", uid, sequence, fingerprint) '
+                'VALUES (?, ?, 0, ?) ON CONFLICT ("key") DO UPDATE SET '
                 "sequence = calendar_events.sequence "
                 "+ (calendar_events.fingerprint != excluded.fingerprint), "
                 "fingerprint = excluded.fingerprint RETURNING uid, sequence",
                 (key, new_uid, fingerprint),
                 returns=True,
+                # An upsert may make no row: its result is the event's row.
+                recall=(
+                    "(SELECT json_array(json_array(uid, sequence)) FROM calendar_events "
+                    'WHERE "key" = ?)',
+                    (key,),
+                ),
             )
         )
 

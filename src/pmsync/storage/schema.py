@@ -1,30 +1,25 @@
 """The schema as an ordered list of migrations; `PRAGMA user_version` says how many ran.
 
-Never edit a migration that has shipped: add the next one. Each runs inside the same
-transaction as the version bump, so a file is always at one version or the next.
+Never edit a migration that has shipped: add the next one. A migration is plain SQL
+statements, so that the same list upgrades a local file (inside one transaction with the
+version bump) and a cluster (as one atomic batch with it): a database is always at one
+version or the next.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 
 # 'pmsy': marks a file as pmsync's, so another program's SQLite file is never touched.
 APPLICATION_ID = 0x706D7379
 
 
-def _run(conn: sqlite3.Connection, script: str) -> None:
-    # Not executescript(): it commits first, and a migration must share the caller's
-    # transaction with the version bump.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+def _statements(script: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in script.split(";") if s.strip())
 
 
-def m001_initial(conn: sqlite3.Connection) -> None:
-    _run(
-        conn,
-        """
+m001_initial = _statements(
+    """
         CREATE TABLE pms (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -118,68 +113,83 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             created TEXT NOT NULL
         );
         CREATE INDEX updates_deal ON updates(deal_id);
-        """,
-    )
-
-
-def m002_settings(conn: sqlite3.Connection) -> None:
-    _run(
-        conn,
         """
-        CREATE TABLE settings (
-            key TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
-        CREATE INDEX updates_created ON updates(created);
-        """,
-    )
+)
 
+m002_settings = _statements(
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX updates_created ON updates(created);
+    """
+)
 
-def m003_signing_estimate_index(conn: sqlite3.Connection) -> None:
-    # Without it every new estimate scans all deals for foreign-key references.
-    conn.execute("CREATE INDEX deals_signing_estimate ON deals(signing_estimate_id)")
+# Without it every new estimate scans all deals for foreign-key references.
+m003_signing_estimate_index = ("CREATE INDEX deals_signing_estimate ON deals(signing_estimate_id)",)
 
+# A calendar that subscribes to the export must see the same UID for the same event,
+# and a higher SEQUENCE when it changed: both are kept here between exports.
+m004_calendar_events = _statements(
+    """
+    CREATE TABLE calendar_events (
+        key TEXT PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL
+    );
+    CREATE INDEX deals_external_id ON deals(external_id)
+    """
+)
 
-def m004_calendar_events(conn: sqlite3.Connection) -> None:
-    # A calendar that subscribes to the export must see the same UID for the same event,
-    # and a higher SEQUENCE when it changed: both are kept here between exports.
-    _run(
-        conn,
-        """
-        CREATE TABLE calendar_events (
-            key TEXT PRIMARY KEY,
-            uid TEXT NOT NULL UNIQUE,
-            sequence INTEGER NOT NULL DEFAULT 0,
-            fingerprint TEXT NOT NULL
-        );
-        CREATE INDEX deals_external_id ON deals(external_id)
-        """,
-    )
+# Always empty: a write batch states what it decided from its reads as an insert here
+# that happens only when the condition no longer holds, and the CHECK then aborts the
+# batch (see storage.backend.Require). Works the same on a file and on a cluster.
+m005_preconditions = ("CREATE TABLE preconditions (holds INTEGER NOT NULL CHECK (holds))",)
 
+# On a cluster a batch whose answer was lost (the leader died after committing) is sent
+# again: its id, inserted first, makes the second landing fail whole, and `results` holds
+# what the first one returned. Old ids are pruned by the batches themselves.
+m006_batches = _statements(
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        at REAL NOT NULL,
+        results TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX batches_at ON batches(at)
+    """
+)
 
-def m005_preconditions(conn: sqlite3.Connection) -> None:
-    # Always empty: a write batch states what it decided from its reads as an insert here
-    # that happens only when the condition no longer holds, and the CHECK then aborts the
-    # batch (see storage.backend.Require). Works the same on a file and on a cluster.
-    conn.execute("CREATE TABLE preconditions (holds INTEGER NOT NULL CHECK (holds))")
-
-
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m001_initial,
     m002_settings,
     m003_signing_estimate_index,
     m004_calendar_events,
     m005_preconditions,
+    m006_batches,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def upgrade(version: int, upto: int = SCHEMA_VERSION) -> list[str]:
+    """The statements that take a database at `version` to `upto`, version bump included."""
+    if version >= upto:
+        return []
+    steps = [statement for migration in MIGRATIONS[version:upto] for statement in migration]
+    return [
+        *steps,
+        f"PRAGMA user_version = {int(upto)}",
+        f"PRAGMA application_id = {APPLICATION_ID}",
+    ]
 
 
 def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
     """Apply the migrations the file lacks, inside the caller's transaction."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for step in MIGRATIONS[version:upto]:
-        step(conn)
-    if version < upto:
-        conn.execute(f"PRAGMA user_version = {int(upto)}")
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    # Not executescript(): it commits first, and a migration must share the caller's
+    # transaction with the version bump.
+    for statement in upgrade(version, upto):
+        conn.execute(statement)
     return version

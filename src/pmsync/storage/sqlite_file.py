@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from pmsync.errors import DatabaseFailure, NotABackup, NotPmsyncFile, TargetExists
 from pmsync.storage import connection
-from pmsync.storage.backend import Health, Step, WriteMany
+from pmsync.storage.backend import Health, Step, WriteMany, health_of
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from pmsync.storage.backend import Rows
-
-COUNTED_TABLES = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
 
 
 class SqliteFile:
@@ -50,6 +48,13 @@ class SqliteFile:
         with self._translated():
             return self.conn.execute(sql, params)
 
+    def query_many(
+        self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
+    ) -> list[Rows]:
+        # Fetched at once: a cursor left open would see a later statement's changes.
+        with self._translated():
+            return [_Fetched(self.conn.execute(s, p)) for s, p in statements]
+
     def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
         results: list[list[tuple]] = []
         conn = self.conn
@@ -76,40 +81,19 @@ class SqliteFile:
 
     # -- looking after the file ----------------------------------------------------------
     def check(self) -> Health:
-        conn = self.conn
-        with self._translated():
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            health = Health(str(self.path), version, SCHEMA_VERSION)
-            health.integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-            health.foreign_keys = [
-                f"{table} row {rowid} points at a missing {parent}"
-                for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")
-            ]
-            for table in COUNTED_TABLES:
-                health.counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        return health
+        return health_of(self, SCHEMA_VERSION)
 
     def backup(self, target: Path, overwrite: bool = False) -> None:
         """SQLite's online backup: a consistent copy even while others write."""
         if target.exists() and not overwrite:
             raise TargetExists(target)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        try:
-            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
+        with _partial(target) as tmp:
             dest = sqlite3.connect(tmp)
             try:
                 self.conn.backup(dest)
                 dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             finally:
                 dest.close()
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise DatabaseFailure(target, "backup", str(exc.strerror)) from None
-        except sqlite3.Error as exc:
-            tmp.unlink(missing_ok=True)
-            raise connection.translate(exc, target) from None
 
     def restore(self, source: Path) -> None:
         """Replace the database's content with the backup's, in one step for other readers,
@@ -145,3 +129,76 @@ def validate_backup(source: Path) -> None:
         raise NotABackup(source, "foreign")
     if ok != "ok":
         raise NotABackup(source, "damaged", ok)
+
+
+class _Fetched:
+    """A read's rows, fetched whole, shaped like a cursor."""
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self.description = cur.description
+        self._rows = cur.fetchall()
+        self._next = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return iter(rows)
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
+@contextlib.contextmanager
+def _partial(target: Path) -> Iterator[Path]:
+    """A private file beside `target` to fill, which becomes `target` only when whole."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseFailure(target, "backup", str(exc.strerror)) from None
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise connection.translate(exc, target) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def settle_copy(data: bytes, target: Path) -> None:
+    """Write a database another backend sent as bytes to `target`, as a self-contained
+    file, only once it is checked to be a sound pmsync database."""
+    with _partial(target) as tmp:
+        tmp.write_bytes(data)
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+        validate_backup(tmp)
+
+
+def upgraded_copy(source: Path, copy: Path) -> None:
+    """A self-contained copy of the pmsync file `source` (its -wal included), at this
+    pmsync's schema, ready to send to a cluster."""
+    validate_backup(source)
+    try:
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        dest = sqlite3.connect(copy, isolation_level=None)
+        try:
+            src.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+            connection.migrate_in_place(dest, copy)
+        finally:
+            src.close()
+            dest.close()
+    except sqlite3.Error as exc:
+        raise connection.translate(exc, source) from None

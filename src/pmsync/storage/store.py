@@ -22,11 +22,12 @@ from pmsync.core.models import (
     WorklogEntry,
 )
 from pmsync.errors import UnknownDeal, UnknownPM, UnknownTerm
+from pmsync.storage.backend import RECORD_TABLES
 
 if TYPE_CHECKING:
     from pmsync.core.history import History
     from pmsync.core.settings import Settings
-    from pmsync.storage.backend import Backend, Step
+    from pmsync.storage.backend import Backend, Rows, Step
 
 # A deal's own columns, in the order of `Deal`'s fields: the SELECT below, the batch that
 # writes a deal, the import's map and the export are all built from it.
@@ -190,6 +191,41 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
     )
 
 
+_ALL_TIMEOFF: tuple[str, tuple] = ("SELECT * FROM timeoff ORDER BY start", ())
+_ALL_PMS: tuple[str, tuple] = ("SELECT * FROM pms ORDER BY name COLLATE NOCASE", ())
+_SETTINGS: tuple[str, tuple] = ("SELECT key, value FROM settings", ())
+
+
+def _deals_query(
+    stages: Sequence[str] | None = None,
+    seller: str | None = None,
+    pm_id: int | None = None,
+    client: str | None = None,
+) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if stages:
+        where.append(f"d.stage IN ({','.join('?' * len(stages))})")
+        params += list(stages)
+    if seller:
+        where.append("d.seller = ? COLLATE NOCASE")
+        params.append(seller)
+    if pm_id is not None:
+        where.append("d.pm_id = ?")
+        params.append(pm_id)
+    if client:
+        where.append("d.client = ? COLLATE NOCASE")
+        params.append(client)
+    sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
+    return sql, params
+
+
+def _dicts(rows: Rows) -> Iterator[dict[str, Any]]:
+    cols = [c[0] for c in rows.description]
+    for r in rows:
+        yield dict(zip(cols, r, strict=True))
+
+
 class Store:
     """The pmsync database in the core's types: reads, and one batch of writes per command.
 
@@ -214,22 +250,25 @@ class Store:
 
     def _each(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:
         """Rows as dicts one at a time, for tables read whole."""
-        cur = self.backend.query(sql, params)
-        cols = [c[0] for c in cur.description]
-        for r in cur:
-            yield dict(zip(cols, r, strict=True))
+        return _dicts(self.backend.query(sql, params))
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.backend.query(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def holds_records(self) -> bool:
+        """True once anything a person recorded is in the database."""
+        return bool(
+            self.scalar(
+                "SELECT " + " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in RECORD_TABLES)
+            )
+        )
+
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> Settings:
         from pmsync.core.settings import from_stored
 
-        return from_stored(
-            {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM settings")}
-        )
+        return from_stored(dict(self.backend.query(*_SETTINGS)))
 
     # -- PMs ---------------------------------------------------------------------------
     def pm_names(self) -> list[str]:
@@ -259,13 +298,38 @@ class Store:
         return self._to_pm(row, self._timeoff(row["id"]))
 
     def pms(self) -> list[PM]:
+        return self._pms(*self.backend.query_many([_ALL_TIMEOFF, _ALL_PMS]))
+
+    def _pms(self, timeoff: Rows, pms: Rows) -> list[PM]:
         off: dict[int, list[TimeOff]] = {}
-        for r in self._rows("SELECT * FROM timeoff ORDER BY start"):
+        for r in _dicts(timeoff):
             off.setdefault(r["pm_id"], []).append(_timeoff(r))
-        return [
-            self._to_pm(r, off.get(r["id"], ()))
-            for r in self._rows("SELECT * FROM pms ORDER BY name COLLATE NOCASE")
-        ]
+        return [self._to_pm(r, off.get(r["id"], ())) for r in _dicts(pms)]
+
+    def forecast_inputs(
+        self, stages: Sequence[str] | None
+    ) -> tuple[list[PM], list[Deal], History, Settings]:
+        """What the forecaster needs (PMs, deals in `stages`, history, settings), in one
+        read: one request on a cluster. `stages` None: no deals (the caller has them)."""
+        from pmsync.core.history import History
+        from pmsync.core.settings import from_stored
+
+        timeoff, pms, deals, history, settings = self.backend.query_many(
+            [
+                _ALL_TIMEOFF,
+                _ALL_PMS,
+                _deals_query(stages) if stages is not None else ("SELECT 1 WHERE 0", []),
+                (_HISTORY_SELECT, ()),
+                _SETTINGS,
+            ]
+        )
+        same = _Shared()
+        return (
+            self._pms(timeoff, pms),
+            [_deal(r, same) for r in deals],
+            History.from_rows(history),
+            from_stored(dict(settings)),
+        )
 
     def _timeoff(self, pm_id: int) -> list[TimeOff]:
         return [
@@ -303,22 +367,9 @@ class Store:
         pm: str | None = None,
         client: str | None = None,
     ) -> list[Deal]:
-        where: list[str] = []
-        params: list[Any] = []
-        if stages:
-            where.append(f"d.stage IN ({','.join('?' * len(stages))})")
-            params += list(stages)
-        if seller:
-            where.append("d.seller = ? COLLATE NOCASE")
-            params.append(seller)
-        if pm:
-            where.append("d.pm_id = ?")
-            params.append(self._pm_row(pm)["id"])
-        if client:
-            where.append("d.client = ? COLLATE NOCASE")
-            params.append(client)
-        sql = _DEAL_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
+        pm_id = self._pm_row(pm)["id"] if pm else None
         same = _Shared()
+        sql, params = _deals_query(stages, seller, pm_id, client)
         return [_deal(r, same) for r in self.backend.query(sql, params)]
 
     def external_id_taken(self, external_id: str, other_than: int | None = None) -> bool:
