@@ -67,13 +67,20 @@ class Node:
 
 class LocalCluster:
     """`size` nodes in `folder`; `auth`: an rqlite auth file's content (users, passwords,
-    permissions), whose first user must hold the `join` permission."""
+    permissions), whose first user must hold the `join` permission; `tls`: a certificate and
+    its key (PEM files) for HTTPS."""
 
     def __init__(
-        self, folder: Path, size: int = 3, auth: list[dict] | None = None, ports: int = 0
+        self,
+        folder: Path,
+        size: int = 3,
+        auth: list[dict] | None = None,
+        ports: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.folder = folder
         self.auth = auth
+        self.tls = tls
         numbers = [ports + i for i in range(2 * size)] if ports else free_ports(2 * size)
         self.nodes = [
             Node(f"n{i + 1}", numbers[2 * i], numbers[2 * i + 1], folder / f"n{i + 1}")
@@ -83,7 +90,8 @@ class LocalCluster:
     # -- addresses --------------------------------------------------------------------------
     def url(self, user: str | None = None, password: str | None = None) -> str:
         who = f"{user}:{password}@" if user and password is not None else ""
-        return "rqlite://" + who + ",".join(n.address for n in self.nodes)
+        scheme = "rqlite+https://" if self.tls else "rqlite://"
+        return scheme + who + ",".join(n.address for n in self.nodes)
 
     # -- life -------------------------------------------------------------------------------
     def start(self, timeout: float = 30) -> LocalCluster:
@@ -104,6 +112,8 @@ class LocalCluster:
             "-join", joins,
             "-fk",
         ]  # fmt: skip
+        if self.tls is not None:
+            args += ["-http-cert", str(self.tls[0]), "-http-key", str(self.tls[1])]
         if self.auth is not None:
             auth_file = self.folder / "auth.json"
             auth_file.write_text(json.dumps(self.auth))
@@ -134,7 +144,8 @@ class LocalCluster:
             return False
 
     def _open(self, node: Node, path: str, data: bytes | None = None, timeout: float = 5):
-        request = urllib.request.Request(f"http://{node.address}{path}", data=data)
+        scheme = "https" if self.tls else "http"
+        request = urllib.request.Request(f"{scheme}://{node.address}{path}", data=data)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if self.auth:
@@ -143,7 +154,12 @@ class LocalCluster:
             first = self.auth[0]
             token = f"{first['username']}:{first['password']}".encode()
             request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
-        return urllib.request.urlopen(request, timeout=timeout)
+        context = None
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(self.tls[0]))
+        return urllib.request.urlopen(request, timeout=timeout, context=context)
 
     def leader(self, timeout: float = 15) -> Node:
         deadline = time.monotonic() + timeout

@@ -155,6 +155,58 @@ def test_no_stored_value_comes_from_a_node_s_clock_or_dice() -> None:
     assert seen > 30
 
 
+def test_a_refused_command_writes_nothing_on_the_cluster(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    url = cluster.url()
+    reset(url, tmp_path)
+    cli = Cli(url)
+    cli("pm", "add", "Ann", "--capacity", "40")
+    cli("deal", "add", "A", "--client", "C", "--stage", "signed", "--pm", "Ann", "--hours", "10")
+    assert "already exists" in cli.fails("pm", "add", "ann", "--capacity", "30").err
+    assert "unknown deal 99" in cli.fails("deal", "update", "99", "--title", "x").err
+    cli.fails("deal", "add", "B", "--client", "C", "--pm", "Nobody")
+    cli.fails("deal", "log", "1", "-5")
+    assert "open deal" in cli.fails("pm", "remove", "Ann").err
+
+
+def test_a_batch_whose_rule_no_longer_holds_lands_not_at_all(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """What another writer changed between a command's reads and its batch: the batch's
+    own checks (a UNIQUE name, a precondition) refuse it whole, with the command's error."""
+    from pmsync.core.models import PM
+    from pmsync.errors import DuplicatePM, PMHasOpenDeals
+    from pmsync.storage.batch import Batch
+    from pmsync.storage.rqlite_cluster import RqliteCluster
+
+    url = cluster.url()
+    reset(url, tmp_path)
+    cli = Cli(url)
+    cli("pm", "add", "Ann", "--capacity", "40")
+    cli("deal", "add", "A", "--client", "C", "--stage", "signed", "--pm", "Ann", "--hours", "10")
+    before = cluster_snapshot(url)
+    backend = RqliteCluster(url)
+    try:
+        batch = Batch("2027-01-04T09:00:00")
+        batch.add_pm(PM("Bob", 40.0))
+        batch.add_pm(PM("ANN", 40.0))
+        with pytest.raises(DuplicatePM):
+            backend.apply(batch.steps)
+        batch = Batch("2027-01-04T09:00:00")
+        batch.add_pm(PM("Cid", 40.0))
+        batch.remove_pm(1, "Ann", [])  # decided when Ann had no open deal
+        with pytest.raises(PMHasOpenDeals):
+            backend.apply(batch.steps)
+        # A dry run checks everything and keeps nothing, and still says what it would make.
+        batch = Batch("2027-01-04T09:00:00")
+        made = batch.add_pm(PM("Dee", 40.0))
+        assert backend.apply(batch.steps, dry_run=True)[made] == [(2,)]
+    finally:
+        backend.close()
+    assert cluster_snapshot(url) == before
+
+
 # -- several writers ---------------------------------------------------------------------
 
 _WRITER = textwrap.dedent(
@@ -274,11 +326,14 @@ def test_a_leader_killed_mid_writes_loses_no_acknowledged_write(tmp_path: Path) 
     with LocalCluster(tmp_path / "c") as cluster:
         url = cluster.url()
         runs: list[tuple[str, subprocess.CompletedProcess]] = []
+        spans: list[tuple[float, float]] = []
 
         def write_loop() -> None:
             for i in range(24):
                 title = f"k{i}"
+                started = time.monotonic()
                 runs.append((title, pmsync(url, "deal", "add", title, "--client", "C")))
+                spans.append((started, time.monotonic()))
 
         writer = threading.Thread(target=write_loop)
         writer.start()
@@ -286,10 +341,13 @@ def test_a_leader_killed_mid_writes_loses_no_acknowledged_write(tmp_path: Path) 
         while len(runs) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
         old_leader = cluster.leader()
+        killed_at = time.monotonic()
         cluster.kill(old_leader)
         writer.join(timeout=240)
         assert not writer.is_alive()
         assert len(runs) == 24
+        # The kill landed while a command was under way, and later ones waited for a leader.
+        assert any(start < killed_at < end for start, end in spans)
         stored = [r[0] for r in cluster.query("SELECT title FROM deals")]
         assert len(stored) == len(set(stored)), "a batch landed twice"
         for title, run in runs:
@@ -445,6 +503,29 @@ def test_credentials_are_checked_and_never_shown(tmp_path: Path) -> None:
         assert "user 'sam' may read but not change" in denied.stderr
         assert "s3cret" not in denied.stdout + denied.stderr
         assert cluster_snapshot(admin) == before
+
+
+def test_https_nodes_with_the_team_s_own_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=pmsync-test",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with LocalCluster(tmp_path / "c", tls=(cert, key)) as cluster:
+        url = cluster.url()
+        assert url.startswith("rqlite+https://")
+        trusted = {"PMSYNC_RQLITE_CA": str(cert)}
+        assert pmsync(url, "pm", "add", "Ann", "--capacity", "40", env=trusted).returncode == 0
+        listed = pmsync(url, "pm", "list", "--json", env=trusted)
+        assert [p["name"] for p in json.loads(listed.stdout)] == ["Ann"]
+        started = time.monotonic()
+        untrusted = pmsync(url, "deal", "add", "X", "--client", "C")
+        assert time.monotonic() - started < 5
+        one_line_failure(untrusted)
+        assert "give its CA certificate in PMSYNC_RQLITE_CA" in untrusted.stderr
+        assert cluster.query("SELECT count(*) FROM deals")[0][0] == 0
 
 
 def test_a_bad_cluster_address_is_bad_input(tmp_path: Path) -> None:

@@ -232,8 +232,8 @@ class BadClusterAddress(BadInput):
 
 class ClusterError(StorageError):
     """The cluster could not be used. `kind`: unreachable, no-leader, refused (credentials),
-    forbidden (the user lacks a permission), no-fk (foreign keys not enforced), foreign,
-    newer, or failed. `location` never holds a password."""
+    forbidden (the user lacks a permission), tls (its certificate is not trusted), no-fk
+    (foreign keys not enforced), foreign, newer, or failed. `location` never holds a password."""
 
     def __init__(
         self,

@@ -107,6 +107,8 @@ def _cluster(x: e.ClusterError) -> str:
         + (f" of user '{x.user}'" if x.user else " (none given: set PMSYNC_RQLITE_USER)")
         + "; check the user and PMSYNC_RQLITE_PASSWORD",
         "forbidden": f"user '{x.user}' may read but not change {at}; nothing was written",
+        "tls": f"cannot trust {at} ({x.detail}); give its CA certificate in "
+        "PMSYNC_RQLITE_CA; nothing was written",
         "no-fk": f"{at} does not enforce foreign keys; start every rqlited with -fk",
         "foreign": f"{at} holds another program's database; it was left untouched",
         "newer": f"{at} was written by a newer pmsync (schema {x.version}; this one knows "

@@ -177,6 +177,8 @@ class Client:
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 self._conns.pop(i, None)
+                if self.address.https and _is_tls_failure(exc):  # no other node will do
+                    raise ClusterError(str(self.address), "tls", _tls_problem(exc)) from None
                 last_problem = _socket_problem(exc)
                 refused = isinstance(exc, ConnectionRefusedError | socket.gaierror)
                 refused_in_a_row = refused_in_a_row + 1 if refused else 0
@@ -238,6 +240,16 @@ def _socket_problem(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "unknown host"
     return getattr(exc, "strerror", None) or type(exc).__name__
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    import ssl
+
+    return isinstance(exc, ssl.SSLError)
+
+
+def _tls_problem(exc: BaseException) -> str:
+    return str(getattr(exc, "verify_message", "") or getattr(exc, "reason", "") or exc)
 
 
 def _timeout_from_env() -> float:
