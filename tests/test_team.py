@@ -48,6 +48,13 @@ def reset(url: str, tmp_path: Path) -> None:
     Cli(url)("db", "restore", str(empty_file(tmp_path / "empty.db")), "--force")
 
 
+@pytest.fixture
+def shared(cluster: LocalCluster, tmp_path: Path) -> Cli:
+    """pmsync on the module's cluster, emptied first."""
+    reset(cluster.url(), tmp_path)
+    return Cli(cluster.url())
+
+
 def pmsync(url: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
     return subprocess.run(
         [PMSYNC, "--db", url, "--today", TODAY, *args],
@@ -155,12 +162,8 @@ def test_no_stored_value_comes_from_a_node_s_clock_or_dice() -> None:
     assert seen > 30
 
 
-def test_a_refused_command_writes_nothing_on_the_cluster(
-    cluster: LocalCluster, tmp_path: Path
-) -> None:
-    url = cluster.url()
-    reset(url, tmp_path)
-    cli = Cli(url)
+def test_a_refused_command_writes_nothing_on_the_cluster(shared: Cli) -> None:
+    cli = shared
     cli("pm", "add", "Ann", "--capacity", "40")
     cli("deal", "add", "A", "--client", "C", "--stage", "signed", "--pm", "Ann", "--hours", "10")
     assert "already exists" in cli.fails("pm", "add", "ann", "--capacity", "30").err
@@ -171,7 +174,7 @@ def test_a_refused_command_writes_nothing_on_the_cluster(
 
 
 def test_a_batch_whose_rule_no_longer_holds_lands_not_at_all(
-    cluster: LocalCluster, tmp_path: Path
+    cluster: LocalCluster, shared: Cli
 ) -> None:
     """What another writer changed between a command's reads and its batch: the batch's
     own checks (a UNIQUE name, a precondition) refuse it whole, with the command's error."""
@@ -181,10 +184,8 @@ def test_a_batch_whose_rule_no_longer_holds_lands_not_at_all(
     from pmsync.storage.rqlite_cluster import RqliteCluster
 
     url = cluster.url()
-    reset(url, tmp_path)
-    cli = Cli(url)
-    cli("pm", "add", "Ann", "--capacity", "40")
-    cli("deal", "add", "A", "--client", "C", "--stage", "signed", "--pm", "Ann", "--hours", "10")
+    shared("pm", "add", "Ann", "--capacity", "40")
+    shared("deal", "add", "A", "--client", "C", "--stage", "signed", "--pm", "Ann", "--hours", "10")
     before = cluster_snapshot(url)
     backend = RqliteCluster(url)
     try:
@@ -257,12 +258,12 @@ def _writers(url: str, processes: int, each: int, tmp_path: Path) -> None:
         assert proc.returncode == 0 and out.strip() == "done", err
 
 
-def test_four_writers_at_once_lose_nothing(cluster: LocalCluster, tmp_path: Path) -> None:
+def test_four_writers_at_once_lose_nothing(
+    cluster: LocalCluster, shared: Cli, tmp_path: Path
+) -> None:
     url = cluster.url()
-    reset(url, tmp_path)
-    cli = Cli(url)
-    cli("pm", "add", "Ann", "--capacity", "40")
-    cli("deal", "add", "Shared", "--client", "C", "--stage", "signed", "--pm", "Ann",
+    shared("pm", "add", "Ann", "--capacity", "40")
+    shared("deal", "add", "Shared", "--client", "C", "--stage", "signed", "--pm", "Ann",
         "--hours", "40", "--promised", "2027-05-01")  # fmt: skip
     _writers(url, 4, 50, tmp_path)
     count = {
@@ -294,12 +295,10 @@ def _history_chains(cluster: LocalCluster, initial: str, moves: int) -> None:
 
 
 def test_two_people_moving_one_promise_both_land_in_its_history(
-    cluster: LocalCluster, tmp_path: Path
+    cluster: LocalCluster, shared: Cli
 ) -> None:
     url = cluster.url()
-    reset(url, tmp_path)
-    cli = Cli(url)
-    cli("deal", "add", "Shared", "--client", "C", "--promised", "2027-05-01")
+    shared("deal", "add", "Shared", "--client", "C", "--promised", "2027-05-01")
     results: list[subprocess.CompletedProcess] = []
 
     def mover(who: int) -> None:
@@ -450,11 +449,9 @@ class _SwallowFirstWrite:
 
 
 def test_a_write_whose_answer_was_lost_is_retried_and_lands_once(
-    cluster: LocalCluster, tmp_path: Path
+    cluster: LocalCluster, shared: Cli
 ) -> None:
-    url = cluster.url()
-    reset(url, tmp_path)
-    Cli(url)("pm", "add", "Ann", "--capacity", "40")
+    shared("pm", "add", "Ann", "--capacity", "40")
     proxy = _SwallowFirstWrite(("127.0.0.1", cluster.nodes[0].http))
     try:
         nodes = ",".join(n.address for n in cluster.nodes)

@@ -89,6 +89,29 @@ class Health:
         )
 
 
+class Fetched:
+    """A read's rows, fetched whole, shaped like a cursor (`description`, iteration,
+    `fetchone`, `fetchall`). A plain class: this module is imported at every start."""
+
+    def __init__(self, description: Any, rows: list[Any]) -> None:
+        self.description = description
+        self._rows = rows
+        self._next = 0
+
+    def __iter__(self) -> Any:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return iter(rows)
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
 # The tables a person's records live in: what `db check` counts and `restore` protects.
 RECORD_TABLES = ("pms", "timeoff", "deals", "estimates", "worklog", "terms", "updates")
 

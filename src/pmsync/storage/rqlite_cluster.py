@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pmsync.errors import ClusterError, TargetExists
-from pmsync.storage.backend import Health, Step, Write, WriteMany, health_of
+from pmsync.storage.backend import Fetched, Health, Step, Write, WriteMany, health_of
 from pmsync.storage.rqlite_client import Address, Client, Response, problem
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION, upgrade
 
@@ -41,35 +41,19 @@ _REALS = {"real", "float", "double"}
 _RETURNING = re.compile(r"\s+RETURNING\s+[^;]*$", re.IGNORECASE)
 
 
-class ClusterRows:
-    """One statement's result, shaped like a sqlite3 cursor."""
-
-    def __init__(self, result: dict[str, Any]) -> None:
-        columns = result.get("columns") or []
-        self.description = [(c, None, None, None, None, None, None) for c in columns]
-        types = result.get("types") or []
-        reals = [i for i, t in enumerate(types) if str(t).lower() in _REALS]
-        rows = result.get("values") or []
-        if reals:
-            for row in rows:
-                for i in reals:
-                    if type(row[i]) is int:
-                        row[i] = float(row[i])
-        self._rows = [tuple(r) for r in rows]
-        self._next = 0
-
-    def __iter__(self) -> Iterator[tuple]:
-        rows, self._next = self._rows[self._next :], len(self._rows)
-        return iter(rows)
-
-    def fetchone(self) -> tuple | None:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[tuple]:
-        return list(self)
+def _rows(result: dict[str, Any]) -> Fetched:
+    """One statement's result, shaped like a sqlite3 cursor, REALs as floats."""
+    columns = result.get("columns") or []
+    types = result.get("types") or []
+    reals = [i for i, t in enumerate(types) if str(t).lower() in _REALS]
+    rows = result.get("values") or []
+    if reals:
+        for row in rows:
+            for i in reals:
+                if type(row[i]) is int:
+                    row[i] = float(row[i])
+    description = [(c, None, None, None, None, None, None) for c in columns]
+    return Fetched(description, [tuple(r) for r in rows])
 
 
 def _statement(sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
@@ -121,7 +105,7 @@ class RqliteCluster:
 
     def query_many(
         self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
-    ) -> list[ClusterRows]:
+    ) -> list[Fetched]:
         """Several reads in one request, seeing one state of the database."""
         results = self._results(
             "/db/query?level=weak&transaction", [_statement(s, p) for s, p in statements]
@@ -129,9 +113,9 @@ class RqliteCluster:
         for result in results:
             if "error" in result:
                 raise self._fail("failed", str(result["error"]))
-        return [ClusterRows(r) for r in results]
+        return [_rows(r) for r in results]
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> ClusterRows:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Fetched:
         return self.query_many([(sql, params)])[0]
 
     @contextlib.contextmanager

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmsync.errors import DatabaseFailure, NotABackup, NotPmsyncFile, TargetExists
 from pmsync.storage import connection
-from pmsync.storage.backend import Health, Step, WriteMany, health_of
+from pmsync.storage.backend import Fetched, Health, Step, WriteMany, health_of
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class SqliteFile:
     ) -> list[Rows]:
         # Fetched at once: a cursor left open would see a later statement's changes.
         with self._translated():
-            return [_Fetched(self.conn.execute(s, p)) for s, p in statements]
+            cursors = (self.conn.execute(s, p) for s, p in statements)
+            return [Fetched(c.description, c.fetchall()) for c in cursors]
 
     def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
         results: list[list[tuple]] = []
@@ -129,28 +130,6 @@ def validate_backup(source: Path) -> None:
         raise NotABackup(source, "foreign")
     if ok != "ok":
         raise NotABackup(source, "damaged", ok)
-
-
-class _Fetched:
-    """A read's rows, fetched whole, shaped like a cursor."""
-
-    def __init__(self, cur: sqlite3.Cursor) -> None:
-        self.description = cur.description
-        self._rows = cur.fetchall()
-        self._next = 0
-
-    def __iter__(self) -> Iterator[Any]:
-        rows, self._next = self._rows[self._next :], len(self._rows)
-        return iter(rows)
-
-    def fetchone(self) -> Any:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[Any]:
-        return list(self)
 
 
 @contextlib.contextmanager
