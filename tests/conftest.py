@@ -113,9 +113,17 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["PMSYNC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
+def new_database(path: Path) -> Path:
+    """An empty pmsync database, as the first write leaves it (reads never make one)."""
+    from pmsync.storage.sqlite_file import SqliteFile
+
+    SqliteFile(path).close()
+    return path
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "pmsync.db")
+    return Cli(new_database(tmp_path / "pmsync.db"))
 
 
 @pytest.fixture

@@ -297,5 +297,5 @@ def test_unreadable_amounts(text: str) -> None:
 def test_an_output_path_that_cannot_be_written_is_bad_input(team: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "folder" / "deals.csv"
     run = team.fails("export", "deals", "--out", str(missing))
-    assert f"cannot use {missing}" in run.err
+    assert f"cannot write {missing}: there is no folder {missing.parent}" in run.err
     assert "cannot use" in team.fails("calendar", "--out", str(tmp_path)).err

@@ -11,6 +11,8 @@ import pytest
 
 from pmsync.cli.app import app
 
+from .conftest import new_database
+
 
 def _run(argv: list[str], db: Path, env: dict[str, str] | None = None):
     full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -160,7 +162,7 @@ def test_piped_output_has_no_escape_codes_and_stays_on_one_line(tmp_path: Path) 
 
 
 def test_errors_are_one_line_and_never_a_traceback(tmp_path: Path) -> None:
-    db = tmp_path / "e.db"
+    db = new_database(tmp_path / "e.db")
     for args, code in (
         (["deal", "show", "12"], 2),
         (["pm", "add"], 2),

@@ -142,7 +142,7 @@ def test_with_evidence_the_finish_is_p80_and_the_plan_is_labelled(tmp_path: Path
     for i in range(3):
         cli("deal", "add", f"Old {i}", "--client", "X", "--stage", "signed", "--pm", "Ann")
         cli("estimate", "add", str(i + 1), "10")
-        cli("deal", "deliver", str(i + 1), "--on", "2027-02-01", "--actual-hours", "20")
+        cli("deal", "deliver", str(i + 1), "--actual-hours", "20")
     run = cli("check-date", "--hours", "40", "--by", "2027-04-30", "--json")
     data = run.json()
     assert data["p80"] is not None and data["p80"] > data["forecast_finish"]
@@ -292,7 +292,7 @@ def test_history_without_open_deals_at_numpy_scale_is_no_failure() -> None:
 def test_every_view_names_the_deal_that_cannot_be_forecast(ann: Cli) -> None:
     crm_before = ann("deal", "list", "--json").json()[0]
     ann("pm", "add", "Zed", "--capacity", "40")
-    ann("pm", "timeoff", "Zed", "2027-03-03", "2099-12-31")
+    ann("pm", "timeoff", "Zed", "2027-03-03", "2099-12-31", "--long")
     ann("deal", "add", "Stuck", "--client", "Initech", "--stage", "signed", "--pm", "Zed")
     ann("estimate", "add", "2", "100")
     ann("deal", "update", "2", "--promised", "2027-04-01")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Cli, invariants, snapshot
+from .conftest import Cli, invariants, new_database, snapshot
 
 ENV = {**os.environ, "PMSYNC_TODAY": "2027-01-04"}
 ENV.pop("NO_COLOR", None)
@@ -117,8 +117,7 @@ def _big_export(path: Path, rows: int, start: int) -> None:
 
 
 def test_a_killed_import_leaves_all_or_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "kill.db"
-    Cli(db)("pm", "list")
+    db = new_database(tmp_path / "kill.db")
     wal = Path(f"{db}-wal")
     rng = random.Random(7)
     rows, outcomes, stages = 8000, {"before writing": 0, "while writing": 0, "after": 0}, []

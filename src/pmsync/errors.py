@@ -10,6 +10,7 @@ turned into a sentence by `pmsync.cli.messages`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 
@@ -161,6 +162,14 @@ class NoForecast(BadInput):
         self.left_out = tuple(left_out)
 
 
+class LongTimeOff(BadInput):
+    """Time off longer than a year, not said to be meant."""
+
+    def __init__(self, start: date, end: date, days: int) -> None:
+        super().__init__(f"time off from {start} to {end} is {days} days")
+        self.start, self.end, self.days = start, end, days
+
+
 class NoWorkdays(BadInput):
     """A working-week pattern that names no day at all."""
 
@@ -173,6 +182,14 @@ class MixedDateOrder(BadInput):
 
     def __init__(self) -> None:
         super().__init__("a date column mixes day-first and month-first dates")
+
+
+class NotADemo(BadInput):
+    """`demo --demo-db` naming a file the demo did not build: it is never replaced."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"{location} is not a demo database")
+        self.location = location
 
 
 class RestoreOverData(BadInput):
@@ -211,6 +228,19 @@ class DatabaseFailure(StorageError):
     def __init__(self, path: Path, kind: str, detail: str = "") -> None:
         super().__init__(f"{path}: {kind} ({detail})")
         self.path, self.kind, self.detail = path, kind, detail
+
+
+class EmptyDatabaseName(BadInput):
+    def __init__(self) -> None:
+        super().__init__("the database's name is empty")
+
+
+class NoDatabase(StorageError):
+    """A command that only reads found no database where it looked (it never makes one)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"no pmsync database at {location}")
+        self.location = location
 
 
 class CannotCreate(StorageError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pmsync.core.dates import parse_date
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, PmsyncError, UnknownDeal
 
 if TYPE_CHECKING:
     from pmsync.service.session import Session
@@ -45,6 +46,12 @@ class Env:
     def date(self, text: str | None, what: str) -> Day | None:
         return None if text is None else parse_date(text, self.today, what)
 
+    def event_date(self, text: str | None, what: str) -> Day | None:
+        """A day something happened (signed, delivered, worked): read, and not decades ago."""
+        from pmsync.core.rules import check_past
+
+        return check_past(self.date(text, what), self.today, what)
+
     def plan_date(self, text: str | None, what: str) -> Day | None:
         """A date the forecast plans with (promise, start): read, and within reach."""
         from pmsync.core.rules import check_horizon
@@ -70,13 +77,22 @@ def need_one(**options: object) -> None:
         raise BadInput(f"nothing to change; give at least one of {names}")
 
 
-def deal_id(text: str) -> int:
+# SQLite's largest rowid: a larger number names no record (and would overflow a query).
+_LARGEST_ID = 2**63 - 1
+
+
+def record_id(text: str, kind: str, listing: str, unknown: Callable[[int], PmsyncError]) -> int:
+    """A record's id as typed (`42` or `#42`); a number too large to be one is unknown."""
     try:
-        value = int(text.lstrip("#"))
+        value = int(text.strip().lstrip("#"))
     except ValueError:
-        raise BadInput(
-            f"'{text}' is not a deal id; ids are whole numbers (pmsync deal list)"
-        ) from None
+        raise BadInput(f"'{text}' is not a {kind} id; ids are whole numbers ({listing})") from None
     if value <= 0:
-        raise BadInput(f"'{text}' is not a deal id; ids are positive whole numbers")
+        raise BadInput(f"'{text}' is not a {kind} id; ids are positive whole numbers")
+    if value > _LARGEST_ID:
+        raise unknown(value)
     return value
+
+
+def deal_id(text: str) -> int:
+    return record_id(text, "deal", "pmsync deal list", UnknownDeal)

@@ -247,7 +247,7 @@ def sign(
     """Mark a pipeline deal signed; its current estimate becomes the one actuals meet."""
     e = env(ctx)
     did = deal_id(id_)
-    when = e.date(on, "--on") or e.today
+    when = e.event_date(on, "--on") or e.today
     deal = use.sign(e.session, did, when)
     _done(deal, as_json, f"Signed deal {deal.id} on {human(when)}: {deal.title}.")
 
@@ -267,7 +267,7 @@ def log(
     e = env(ctx)
     did = deal_id(id_)
     check_hours(hours, "HOURS")
-    when = e.date(on, "--on") or e.today
+    when = e.event_date(on, "--on") or e.today
     logged = use.log(e.session, WorklogEntry(did, hours, when, note))
     entry, deal = logged.entry, logged.deal
     if as_json:
@@ -296,7 +296,7 @@ def deliver(
     """Mark a deal delivered; its actual hours calibrate every future forecast."""
     e = env(ctx)
     did = deal_id(id_)
-    when = e.date(on, "--on") or e.today
+    when = e.event_date(on, "--on") or e.today
     if actual_hours is not None:
         check_hours(actual_hours, "--actual-hours")
     deal = use.deliver(e.session, did, when, actual_hours)

@@ -22,8 +22,8 @@ def demo(
         typer.Option(
             "--demo-db",
             metavar="PATH",
-            help="Where to build the demo team (default: "
-            "pmsync-demo.db beside your real database; it is rebuilt on every run).",
+            help="Where to build the demo team: a new file, or one the demo built before "
+            "(default: pmsync-demo.db beside your real database; rebuilt on every run).",
         ),
     ] = None,
 ) -> None:
@@ -36,7 +36,7 @@ def demo(
         raise BadInput("the demo team is built in a local file; give --demo-db a file's path")
     e = env(ctx)
     path = Path(db).expanduser() if db else _demo_path()
-    counts = build_demo(Session(str(path), e.today))
+    counts = build_demo(Session(str(path), e.today), legacy=path == _demo_path())
     output.say(
         f"Demo team: {counts['pms']} PMs, {counts['open']} open deals, "
         f"{counts['delivered']} delivered, in {path}",

@@ -186,6 +186,7 @@ def export(
 ) -> None:
     """Export every record, re-importable (export deals | import deals round-trips)."""
     from pmsync.core.rules import check_choice
+    from pmsync.present import output
     from pmsync.present.export import write_csv, write_json
     from pmsync.service.exchange import EXPORT_TABLES, Table
     from pmsync.service.exchange import export as read_tables
@@ -196,29 +197,41 @@ def export(
     if what == "all" and fmt == "csv" and out is None:
         raise BadInput("all tables as CSV need a folder: --out DIR (or use --format json)")
 
+    if out is not None:
+        # Only the last folder of --out is made: a mistyped path makes no folder tree.
+        parent = Path(out).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise BadInput(f"cannot write {out}: there is no folder {parent}")
+    written: list[str] = []
+
     def write(data: "dict[str, Table]") -> None:
         if fmt == "json":
             if out:
                 with open(out, "w", encoding="utf-8") as fh:
                     write_json(fh, data, single=what != "all")
+                written.append(out)
             else:
                 write_json(sys.stdout, data, single=what != "all")
             return
         if what == "all":
             folder = Path(out)  # type: ignore[arg-type]
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)
             for name, (cols, rows) in data.items():
                 with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
-                    write_csv(fh, cols, rows)
+                    n = write_csv(fh, cols, rows)
+                written.append(f"{folder / name}.csv ({n} rows)")
             return
         cols, rows = data[what]
         if out:
             with open(out, "w", encoding="utf-8", newline="") as fh:
-                write_csv(fh, cols, rows)
+                n = write_csv(fh, cols, rows)
+            written.append(f"{out} ({n} rows)")
         else:
             write_csv(sys.stdout, cols, rows)
 
     read_tables(session(ctx), tables, write)
+    if written:
+        output.say("Wrote " + ", ".join(written) + ".")
 
 
 def calendar(

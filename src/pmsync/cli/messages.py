@@ -145,9 +145,17 @@ _SAY: dict[type, Callable[[Any], str]] = {
         "no PM's queue can take this work: "
         + "; ".join(f"{pm}, {_why(why)}" for pm, why in x.left_out)
     ),
+    e.LongTimeOff: lambda x: (
+        f"time off from {x.start} to {x.end} is {x.days} days; check the dates, "
+        "or give --long if it is meant"
+    ),
     e.NoWorkdays: lambda x: "a PM needs at least one working day (e.g. --workdays mon-fri)",
     e.MixedDateOrder: lambda x: f"{x}; give --date-format",
     e.NotABackup: _not_backup,
+    e.NotADemo: lambda x: (
+        f"{x.location} is not a database the demo built; it was left untouched "
+        "(give --demo-db a new file)"
+    ),
     e.RestoreOverData: lambda x: (
         f"{x.location} holds records; give --force to replace them "
         "(they are copied to a file first)"
@@ -160,6 +168,13 @@ _SAY: dict[type, Callable[[Any], str]] = {
     ),
     e.NotPmsyncFile: _not_pmsync,
     e.DatabaseFailure: _failure,
+    e.EmptyDatabaseName: lambda x: (
+        "--db (or PMSYNC_DB) is empty; give the database's path, or leave it out for the default"
+    ),
+    e.NoDatabase: lambda x: (
+        f"no pmsync database at {x.location}; give --db (or PMSYNC_DB) the team's database, "
+        "or start one with a write (pmsync pm add NAME --capacity 40)"
+    ),
     e.CannotCreate: lambda x: f"cannot create {x.path}: {x.detail}",
 }
 

@@ -8,7 +8,7 @@ from pmsync.cli.commands import summary
 from pmsync.cli.context import JsonOpt, env, need_one, session
 from pmsync.core.calendar import check_holidays, format_workdays, parse_workdays
 from pmsync.core.models import PM, TimeOff
-from pmsync.core.rules import check_capacity, check_span, check_text
+from pmsync.core.rules import check_capacity, check_text, check_timeoff
 from pmsync.present import output, tables
 from pmsync.present.records import pm_json, timeoff_json
 from pmsync.service import pms as use
@@ -143,13 +143,16 @@ def timeoff(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why (holiday, course...).")
     ] = None,
+    long: Annotated[
+        bool, typer.Option("--long", help="Allow time off longer than a year (parental leave).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Record time off for a PM (an inclusive date range)."""
     e = env(ctx)
     first, last = e.date(start, "FROM"), e.date(end, "TO")
     assert first and last
-    check_span(first, last, "time off")
+    check_timeoff(first, last, long)
     pm, off = use.add_timeoff(e.session, name, TimeOff(first, last, reason))
     if as_json:
         output.print_json(timeoff_json(pm, off))

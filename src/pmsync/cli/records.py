@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from pmsync.cli.commands import summary
-from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, session
+from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, record_id, session
 from pmsync.core.models import Estimate, Term, Update
 from pmsync.core.rules import (
     check_days,
@@ -16,7 +16,7 @@ from pmsync.core.rules import (
     check_term_kind,
     check_text,
 )
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, UnknownTerm
 from pmsync.present import output, tables
 from pmsync.present.records import estimate_json, term_json, update_json
 from pmsync.service import records as use
@@ -70,13 +70,7 @@ TermArg = Annotated[str, typer.Argument(metavar="TERM_ID", help="The term's id."
 
 
 def _term_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadInput(f"'{text}' is not a term id (see pmsync term list)") from None
-    if value <= 0:
-        raise BadInput(f"'{text}' is not a term id (see pmsync term list)")
-    return value
+    return record_id(text, "term", "pmsync term list", UnknownTerm)
 
 
 @term_app.command("add")

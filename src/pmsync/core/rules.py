@@ -7,9 +7,13 @@ from datetime import date
 
 from pmsync.core.calendar import HORIZON_YEARS
 from pmsync.core.models import SIGNALS, TERM_KINDS
-from pmsync.errors import BadInput
+from pmsync.errors import BadInput, LongTimeOff
 
 MAX_HOURS = 100_000.0
+# Fewer hours a week than this is a typo (1e-9), and a queue no calendar can finish.
+MIN_CAPACITY = 0.5
+# Time off longer than a year is a typo (2099 for 2027) unless said to be meant.
+LONGEST_TIMEOFF_DAYS = 366
 
 
 def check_hours(value: float, what: str = "hours", allow_zero: bool = False) -> float:
@@ -37,6 +41,10 @@ def check_range(
 def check_capacity(value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise BadInput(f"capacity must be a positive number of hours per week, not {value:g}")
+    if value < MIN_CAPACITY:
+        raise BadInput(
+            f"capacity of {value:g} hours per week is under {MIN_CAPACITY:g}; check the number"
+        )
     if value > 168:
         raise BadInput(f"capacity of {value:g} hours per week is more than a week has")
     return value
@@ -94,3 +102,34 @@ def check_horizon(d: date | None, today: date, what: str) -> date | None:
     if d is not None and d.year > today.year + HORIZON_YEARS:
         raise BadInput(f"{what} {d} is more than {HORIZON_YEARS} years away; check the date")
     return d
+
+
+def check_past(d: date | None, today: date, what: str) -> date | None:
+    """A day something happened (signed, delivered, worked) decades ago is a typo."""
+    if d is not None and d.year < today.year - HORIZON_YEARS:
+        raise BadInput(f"{what} {d} is more than {HORIZON_YEARS} years ago; check the date")
+    return d
+
+
+def check_worked_on(on: date, today: date) -> None:
+    """Hours are logged for work done: not on a day still to come."""
+    if on > today:
+        raise BadInput(f"hours can't be logged on {on}, after today ({today})")
+
+
+def check_delivery(on: date, signed_on: date | None) -> None:
+    if signed_on is not None and on < signed_on:
+        raise BadInput(f"a delivery on {on} comes before the signing ({signed_on})")
+
+
+def check_start(start: date | None, promised: date | None) -> None:
+    if start is not None and promised is not None and start > promised:
+        raise BadInput(f"the start {start} is after the promised date {promised}")
+
+
+def check_timeoff(start: date, end: date, long: bool = False) -> None:
+    """An inclusive range of days off: in order, and within a year unless `long`."""
+    check_span(start, end, "time off")
+    days = (end - start).days + 1
+    if days > LONGEST_TIMEOFF_DAYS and not long:
+        raise LongTimeOff(start, end, days)

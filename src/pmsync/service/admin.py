@@ -30,7 +30,7 @@ def set_setting(session: Session, key: str, text: str) -> Any:
 
 def check(session: Session) -> Health:
     """Integrity, foreign keys and schema version."""
-    with session.store() as store:
+    with session.store(create=False) as store:
         return store.backend.check()
 
 
@@ -73,13 +73,19 @@ def _replaced_copy_path(session: Session, source: Path) -> Path:
     return found
 
 
-def build_demo(session: Session, size: Size | None = None, seed: int = 7) -> dict[str, int]:
-    """A fresh sample team at the session's database, which is replaced."""
+def build_demo(
+    session: Session, size: Size | None = None, seed: int = 7, legacy: bool = False
+) -> dict[str, int]:
+    """A fresh sample team at the session's database, which must be new or a demo database
+    (`legacy`: the caller knows it is the demo's own default file)."""
+    from pmsync.errors import NotADemo
     from pmsync.sample import generate, summary
 
     assert not session.shared, "the demo team is built in a local file"
 
     path = session.path
+    if path.exists() and not _is_demo(session, legacy):
+        raise NotADemo(str(path))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rows = generate(session.today, size, seed)
@@ -87,5 +93,14 @@ def build_demo(session: Session, size: Size | None = None, seed: int = 7) -> dic
         batch = session.batch()
         for table, records in rows.items():
             batch.insert_rows(table, records)
+        batch.mark_demo()
         store.apply(batch.steps)
     return summary(rows)
+
+
+def _is_demo(session: Session, legacy: bool) -> bool:
+    """Built by the demo (and marked so), or, with `legacy`, the demo's own default file
+    from before demo databases were marked. Anything else, a team's database or a file
+    of another program, is never replaced."""
+    with session.reading() as store:  # a file that is not pmsync's is refused here
+        return legacy or store.is_demo()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pmsync.core import lifecycle
+from pmsync.core import lifecycle, rules
 from pmsync.core.lifecycle import OPEN_STAGES, Stage
 from pmsync.core.models import Deal, Estimate, PromiseChange, Term, Update, WorklogEntry
 from pmsync.errors import DealClosed, DuplicateExternalId, ForbiddenMove, UseVerb
@@ -40,6 +40,7 @@ def add(session: Session, values: Mapping[str, Any], estimate: Estimate | None) 
         raise ForbiddenMove(0, "new", stage, "not-allowed")
     if stage == Stage.SIGNED:
         record["signed_on"] = record.get("signed_on") or session.today
+    rules.check_start(record.get("start"), record.get("promised"))
     with session.store() as store:
         with store.snapshot():
             _check_refs(store, record)
@@ -67,6 +68,10 @@ def update(
                     raise UseVerb(deal_id, target)
             if not current.is_open:
                 raise DealClosed(deal_id, current.stage, "change")
+            rules.check_start(
+                values.get("start", current.start),
+                values.get("promised", current.promised),
+            )
             _check_refs(store, values, deal_id)
             names = store.pm_names()
         batch = session.batch()
@@ -81,13 +86,20 @@ def update(
         return store.deal(deal_id)
 
 
-def _move(session: Session, deal_id: int, target: Stage, write: Callable[[Batch], None]) -> Deal:
-    """A move with a command of its own: allowed from the stage read, written only if the
-    deal is still there when the batch runs."""
+def _move(
+    session: Session,
+    deal_id: int,
+    target: Stage,
+    write: Callable[[Batch], None],
+    check: Callable[[Deal], None] = lambda deal: None,
+) -> Deal:
+    """A move with a command of its own: allowed from the stage read (and by `check` of the
+    deal as read), written only if the deal is still there when the batch runs."""
     with session.store() as store:
         with store.snapshot():
             current = store.deal(deal_id)
         lifecycle.check_move(deal_id, current.stage, target)
+        check(current)
         batch = session.batch()
         batch.deal_stage_is(deal_id, current.stage)
         write(batch)
@@ -107,6 +119,7 @@ class Logged(NamedTuple):
 
 def log(session: Session, entry: WorklogEntry) -> Logged:
     """Hours worked on a signed or active deal; the first hours start a signed deal."""
+    rules.check_worked_on(entry.on, session.today)
     with session.store() as store:
         with store.snapshot():
             current = store.deal(entry.deal_id)
@@ -125,7 +138,13 @@ def log(session: Session, entry: WorklogEntry) -> Logged:
 
 def deliver(session: Session, deal_id: int, on: date, actual_hours: float | None) -> Deal:
     """Delivered: actual hours (by default the hours logged) calibrate later forecasts."""
-    return _move(session, deal_id, Stage.DELIVERED, lambda b: b.deliver(deal_id, on, actual_hours))
+    return _move(
+        session,
+        deal_id,
+        Stage.DELIVERED,
+        lambda b: b.deliver(deal_id, on, actual_hours),
+        lambda d: rules.check_delivery(on, d.signed_on),
+    )
 
 
 def lose(session: Session, deal_id: int, reason: str | None) -> Deal:

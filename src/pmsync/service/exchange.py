@@ -72,7 +72,7 @@ def calendar_events(
     from pmsync.service.forecasting import forecaster
 
     planned: list[tuple[str, date, str, str, int]] = []
-    with session.store() as store:
+    with session.store(create=False) as store:
         with store.snapshot():
             engine = forecaster(store, session.today)
             forecasts = engine.portfolio()

@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from pmsync.core.lifecycle import OPEN_STAGES
+from pmsync.core.rules import check_start
 from pmsync.errors import DealClosed, NoEstimate
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def check_date(
                 hours, n = engine.history.reference_hours(kind)
                 reference = (kind, hours, n)
             cand = Candidate(hours=hours, promised=promised, start=start, low=low, high=high)
+        check_start(cand.start, cand.promised)
         if pm is not None:
             pm = store.pm(pm).name
         return engine.check(cand, pm, reference)

@@ -19,8 +19,14 @@ def _time_of_day() -> time:
 
 
 def database_path(db: str | None) -> Path:
-    """The file `db` names, else the one in the per-user data folder."""
+    """The file `db` names, else the one in the per-user data folder. An empty name is
+    refused: it is a mistake (an unset variable), not a wish for the default."""
     from pmsync.storage.connection import resolve_path
+
+    if db is not None and not db.strip():
+        from pmsync.errors import EmptyDatabaseName
+
+        raise EmptyDatabaseName()
 
     return resolve_path(db)
 
@@ -83,12 +89,13 @@ class Session:
         return Batch(self.now())
 
     @contextlib.contextmanager
-    def store(self) -> Iterator[Store]:
-        """The database, opened (created and migrated on first use). A use case reads
-        inside `store.snapshot()`, then writes one batch with `store.apply`."""
+    def store(self, create: bool = True) -> Iterator[Store]:
+        """The database, opened (migrated when older; created on first use only with
+        `create`, which a command that only reads never asks). A use case reads inside
+        `store.snapshot()`, then writes one batch with `store.apply`."""
         from pmsync.storage.backend import open_backend
 
-        backend = open_backend(self.db, self.path)
+        backend = open_backend(self.db, self.path, create)
         try:
             yield Store(backend)
         finally:
@@ -96,6 +103,7 @@ class Session:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Store]:
-        """The database for a command that only reads: one consistent view throughout."""
-        with self.store() as store, store.snapshot():
+        """The database for a command that only reads: one consistent view throughout;
+        a database that isn't there is NoDatabase, never made."""
+        with self.store(create=False) as store, store.snapshot():
             yield store

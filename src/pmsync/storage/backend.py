@@ -195,13 +195,14 @@ def is_cluster(db: str | None) -> bool:
     return db is not None and db.startswith(CLUSTER_SCHEMES)
 
 
-def open_backend(db: str | None, path: Path) -> Backend:
-    """The cluster `db` names (`rqlite://...`), else the SQLite file at `path`."""
+def open_backend(db: str | None, path: Path, create: bool = True) -> Backend:
+    """The cluster `db` names (`rqlite://...`), else the SQLite file at `path`. Without
+    `create` (a command that only reads), a database that isn't there yet is NoDatabase."""
     if is_cluster(db):
         assert db is not None
         from pmsync.storage.rqlite_cluster import RqliteCluster
 
-        return RqliteCluster(db)
+        return RqliteCluster(db, create=create)
     from pmsync.storage.sqlite_file import SqliteFile
 
-    return SqliteFile(path)
+    return SqliteFile(path, create)

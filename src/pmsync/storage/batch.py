@@ -29,7 +29,7 @@ from pmsync.errors import (
     UnknownTerm,
 )
 from pmsync.storage.backend import Require, Step, Write, WriteMany
-from pmsync.storage.store import DEAL_COLUMNS
+from pmsync.storage.store import DEAL_COLUMNS, DEMO_MARK
 
 _PM_ID = "(SELECT id FROM pms WHERE name = ? COLLATE NOCASE)"
 # The estimate just inserted becomes its deal's signing estimate.
@@ -86,6 +86,10 @@ class Batch:
                 (key, str(value)),
             )
         )
+
+    def mark_demo(self) -> None:
+        """This database holds the demo team: the demo may rebuild it, and nothing else."""
+        self.set_setting(DEMO_MARK, 1)
 
     # -- PMs -----------------------------------------------------------------------------
     def add_pm(self, pm: PM) -> int:

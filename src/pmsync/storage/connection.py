@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from pmsync.errors import CannotCreate, DatabaseFailure, NotPmsyncFile
+from pmsync.errors import CannotCreate, DatabaseFailure, NoDatabase, NotPmsyncFile
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 BUSY_TIMEOUT_S = 10.0
@@ -87,9 +87,13 @@ def _has_no_tables(path: Path) -> bool:
 
 
 def _create_private(path: Path) -> None:
-    """Create the file readable by its owner only; SQLite gives -wal/-shm the same mode."""
+    """Create the file readable by its owner only; SQLite gives -wal/-shm the same mode.
+    Folders made on the way are the owner's only too."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # mkdir(parents=True) gives the folders above the last one the default mode.
+        missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
     except FileExistsError:
@@ -98,8 +102,9 @@ def _create_private(path: Path) -> None:
         raise CannotCreate(path, str(exc.strerror)) from None
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating and migrating when needed) the pmsync database at `path`."""
+def connect(path: Path, create: bool = True) -> sqlite3.Connection:
+    """Open (migrating when needed) the pmsync database at `path`; a missing file is
+    created only with `create` (a command that writes), else NoDatabase."""
     try:
         exists = path.exists()
     except OSError as exc:
@@ -107,6 +112,8 @@ def connect(path: Path) -> sqlite3.Connection:
     if exists:
         inspect_existing(path)
         created = False
+    elif not create:
+        raise NoDatabase(str(path))
     else:
         _create_private(path)
         created = True

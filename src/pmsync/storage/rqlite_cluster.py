@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pmsync.errors import ClusterError, TargetExists
+from pmsync.errors import ClusterError, NoDatabase, TargetExists
 from pmsync.storage.backend import Fetched, Health, Step, Write, WriteMany, health_of
 from pmsync.storage.rqlite_client import Address, Client, Response, problem
 from pmsync.storage.schema import APPLICATION_ID, SCHEMA_VERSION, upgrade
@@ -67,11 +67,11 @@ def _body(statements: list[Any]) -> bytes:
 class RqliteCluster:
     """A pmsync database on the cluster `db` names (checked, and migrated, on opening)."""
 
-    def __init__(self, db: str, timeout: float | None = None) -> None:
+    def __init__(self, db: str, timeout: float | None = None, create: bool = True) -> None:
         self.address = Address(db)
         self.location = str(self.address)
         self.client = Client(self.address, timeout)
-        self._open()
+        self._open(create)
 
     def close(self) -> None:
         self.client.close()
@@ -126,7 +126,7 @@ class RqliteCluster:
         yield
 
     # -- opening ---------------------------------------------------------------------------
-    def _open(self) -> None:
+    def _open(self, create: bool = True) -> None:
         failed = ""
         for _ in range(3):
             version, app, fk, tables = (
@@ -148,6 +148,8 @@ class RqliteCluster:
                 raise self._fail("no-fk")
             if version == SCHEMA_VERSION:
                 return
+            if version == 0 and not create:  # nothing there yet, and reads don't make it
+                raise NoDatabase(self.location)
             failed = self._upgrade(version)
         raise self._fail("failed", failed or "the schema kept changing while pmsync upgraded it")
 

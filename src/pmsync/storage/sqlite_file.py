@@ -24,10 +24,10 @@ class SqliteFile:
     Every sqlite3 failure leaves through `connection.translate`: the one place where SQLite's
     messages become pmsync's typed errors."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
         self.path = path
         self.location = str(path)
-        self.conn = connection.connect(path)
+        self.conn = connection.connect(path, create)
 
     def close(self) -> None:
         self.conn.close()

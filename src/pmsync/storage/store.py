@@ -264,6 +264,9 @@ class Store:
             )
         )
 
+    def is_demo(self) -> bool:
+        return self.scalar("SELECT value FROM settings WHERE key = ?", (DEMO_MARK,)) is not None
+
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> Settings:
         from pmsync.core.settings import from_stored
@@ -522,6 +525,8 @@ class Store:
         return [c[0] for c in cur.description], iter(cur)
 
 
+# The settings row that marks a database the demo built (no team setting has this name).
+DEMO_MARK = "demo_database"
 EXPORT_TABLES = ("deals", "pms", "estimates", "terms", "updates", "worklog")
 _EXPORT_SQL = {
     "deals": "SELECT d.id, "
