@@ -49,7 +49,7 @@ def test_plain_table_aligns_wide_characters_and_numbers(capsys) -> None:
     assert bars == {13}, lines  # every "|" in the same terminal column
     assert lines[2] == "東京 rollout |     8"
     assert lines[3] == "Café         | 120.5"
-    assert lines[4] == "line break   |     -"
+    assert lines[4] == "line\\nbreak  |     -"  # a line break typed in is shown, not sent
 
 
 def test_a_long_table_is_written_in_blocks_with_one_width(capsys) -> None:

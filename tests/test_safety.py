@@ -197,3 +197,93 @@ def test_implausible_values_are_bad_input(team: Cli) -> None:
     # What is plausible still goes in.
     team("deal", "log", "1", "3", "--on", "2027-01-04")
     team("pm", "timeoff", "Ben", "2027-03-01", "2028-08-31", "--long")
+
+
+# -- what a terminal is sent ---------------------------------------------------------------
+
+NASTY = "Acme\x1b[31m\x07\r\nX\u202e\x9b2J"
+RAW = set(NASTY) - set("AcmeX[31m2J")  # the control characters themselves
+
+
+def _no_raw_controls(text: str, where: str) -> None:
+    lines = text.split("\n")
+    for line in lines:
+        found = {c for c in line if c in RAW}
+        assert not found, (where, line)
+
+
+def test_text_a_person_or_a_csv_gave_is_shown_escaped_in_every_format(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli("pm", "add", "Ann", "--capacity", "40")
+    added = cli("deal", "add", f"Title {NASTY}", "--client", NASTY, "--stage", "signed",
+                "--pm", "Ann", "--hours", "40", "--promised", "+2w", "--seller", NASTY,
+                "--kind", NASTY)  # fmt: skip
+    assert "\\x1b[31m\\x07\\r\\nX\\u202e\\x9b2J" in added.out
+    cli("term", "add", "1", f"Pay {NASTY}", "--due", "+1w")
+    cli("update", "add", "1", f"News {NASTY}", "--signal", "risk", "--by", NASTY)
+    cli("deal", "log", "1", "2", "--note", NASTY)
+    cli("estimate", "add", "1", "48", "--note", NASTY, "--by", NASTY)
+    outputs = {
+        "deal add": added.out,
+        "deal list": cli("deal", "list").out,
+        "deal show": cli("deal", "show", "1").out,
+        "term list": cli("term", "list").out,
+        "update list": cli("update", "list").out,
+        "estimate list": cli("estimate", "list", "1").out,
+        "check-date": cli("check-date", "--hours", "40", "--by", "+1w", ok=False).out,
+        "calendar": cli("calendar").out,
+    }
+    for fmt in ("text", "markdown", "html", "json"):
+        outputs[f"report {fmt}"] = cli("weekly-report", "--format", fmt).out
+    import email
+
+    mail = email.message_from_string(cli("weekly-report", "--email", "--to", "t@x.org").out)
+    for part in mail.walk():
+        if not part.is_multipart():
+            outputs[f"email {part.get_content_type()}"] = part.get_payload(decode=True).decode()
+    for where, text in outputs.items():
+        _no_raw_controls(text, where)
+    assert "\\x1b" in outputs["report text"] and "\\x1b" in outputs["calendar"]
+    assert "Title Acme\\x1b[31m" in outputs["deal list"]
+    unknown = cli.fails("deal", "add", "T", "--client", "C", "--pm", NASTY)
+    _no_raw_controls(unknown.err, "an error")
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
+    """What pmsync writes to a real terminal (a pseudo-terminal), as bytes."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [PMSYNC, *args], stdin=follower, stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=30)
+    os.close(leader)
+    return b"".join(chunks)
+
+
+def test_no_color_on_a_terminal_means_no_escape_codes(team: Cli) -> None:
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    args = ["--db", str(team.db), "--today", TODAY]
+    for command, shown in (
+        (["deal", "list"], b"Website relaunch"),
+        (["check-date", "--hours", "40"], b"Earliest realistic date"),
+        (["weekly-report"], b"Website relaunch"),
+    ):
+        styled = _on_a_terminal([*args, *command], env)
+        assert b"\x1b[" in styled, command  # a terminal gets colour...
+        plain = _on_a_terminal([*args, *command], {**env, "NO_COLOR": "1"})
+        assert b"\x1b" not in plain, command  # ...unless NO_COLOR says no
+        assert shown in plain

@@ -17,13 +17,11 @@ from pmsync.cli.context import Env
 from pmsync.errors import PmsyncError
 
 
-def _printable(text: str) -> str:
-    """User input echoed in a message can't break the line or send terminal escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"pmsync: {_printable(message)}\n")
+    # User input echoed in a message can't break the line or send terminal escapes.
+    from pmsync.present.output import printable
+
+    sys.stderr.write(f"pmsync: {printable(message)}\n")
     sys.stderr.flush()
     sys.exit(code)
 

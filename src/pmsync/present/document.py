@@ -45,6 +45,27 @@ class Document:
     sections: list[Section]
 
 
+def printable(doc: Document) -> Document:
+    """The document with every text a person or a CSV gave shown safe: control characters
+    escaped (see output.printable). Each renderer starts from this, so no format can send
+    a terminal escape, a bell or a stray line break."""
+    from dataclasses import replace
+
+    from pmsync.present.output import printable as shown
+
+    def block(b: str | Table) -> str | Table:
+        if isinstance(b, str):
+            return shown(b)
+        rows = [[replace(c, text=shown(c.text)) for c in row] for row in b.rows]
+        return replace(b, columns=[shown(c) for c in b.columns], rows=rows)
+
+    return Document(
+        shown(doc.title),
+        shown(doc.subtitle),
+        [Section(shown(s.title), [block(b) for b in s.blocks]) for s in doc.sections],
+    )
+
+
 def heat_tone(u: float | None) -> str | None:
     if u is None:
         return "muted"
@@ -74,6 +95,7 @@ _HEAT_BG = {
 
 def render_rich(doc: Document, console: Console, plain: bool) -> None:
     """On a terminal with colour; `plain` gives ASCII borders and no styles (cron mail)."""
+    doc = printable(doc)
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
@@ -153,6 +175,7 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(doc: Document) -> str:
+    doc = printable(doc)
     out = [f"# {doc.title}", "", f"_{doc.subtitle}_", ""]
     for section in doc.sections:
         out += [f"## {section.title}", ""]
@@ -196,6 +219,7 @@ _TD = (
 
 
 def render_html(doc: Document) -> str:
+    doc = printable(doc)
     e = html.escape
     parts = [
         "<!DOCTYPE html>",

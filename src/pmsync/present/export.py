@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any
 
+from pmsync.present.output import printable
+
 if TYPE_CHECKING:
     from pmsync.service.exchange import CalendarEvent
 
@@ -63,13 +65,13 @@ def calendar_file(events: Sequence[CalendarEvent], now: datetime | None = None) 
         day: date = e.day
         ev.add("dtstart", day)
         ev.add("dtend", day + timedelta(days=1))
-        ev.add("summary", e.summary)
-        ev.add("description", e.description)
+        ev.add("summary", printable(e.summary))
+        ev.add("description", printable(e.description))
         ev.add("transp", "TRANSPARENT")
         if e.remind_days:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Reminder: {e.summary}")
+            alarm.add("description", f"Reminder: {printable(e.summary)}")
             alarm.add("trigger", timedelta(days=-int(e.remind_days)))
             ev.add_component(alarm)
         cal.add_component(ev)

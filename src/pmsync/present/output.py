@@ -44,7 +44,30 @@ def cannot_forecast(reason: str) -> str:
 
 
 def is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """A terminal that takes styles: not a pipe, not NO_COLOR (https://no-color.org), not
+    TERM=dumb. Everything else gets plain text without one escape code."""
+    return (
+        sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM", "") != "dumb"
+    )
+
+
+def printable(text: str) -> str:
+    """Text a person or a CSV gave, safe to print: control characters (escape sequences,
+    BEL, newlines, bidi overrides...) are shown escaped, as `\\x1b` or `\\n`, never sent."""
+    if text.isprintable():
+        return text
+    return "".join(map(_shown, text))
+
+
+def _shown(c: str) -> str:
+    import unicodedata
+
+    # Spaces of every width (a CRM's no-break space) print as themselves.
+    if c.isprintable() or unicodedata.category(c) == "Zs":
+        return c
+    return repr(c)[1:-1] if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
 
 
 def console() -> Console:
@@ -64,7 +87,17 @@ def _default(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    """Readable UTF-8 JSON; the control characters json leaves raw (C1, bidi overrides)
+    are written as \\u escapes: the same data, and nothing a terminal acts on."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(c if c == "\n" or _shown(c) == c else _json_escape(c) for c in text)
+
+
+def _json_escape(c: str) -> str:
+    # Outside strings json writes only printable ASCII, so every such character is in one.
+    return json.dumps(c)[1:-1] if ord(c) > 0xFFFF else f"\\u{ord(c):04x}"
 
 
 def print_json(data: Any) -> None:
@@ -75,7 +108,7 @@ def fmt(value: Any) -> str:
     """One cell: dates ISO, numbers without noise, None as a dash."""
     kind = type(value)  # exact types first: a list view formats every cell of 10,000 rows
     if kind is str:
-        return value or "-"
+        return printable(value) if value else "-"
     if value is None:
         return "-"
     if kind is float:
@@ -120,11 +153,14 @@ def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
     values = list(map(get, rows))
     kinds = set(map(type, values))
     if kinds <= _TEXT:
-        return [v.replace("\n", " ") if v else "-" for v in values]
+        texts = [v or "-" for v in values]
+        if "".join(texts).isprintable():  # the common case, checked at C speed
+            return texts
+        return list(map(printable, texts))
     if kinds <= _DATES:
         days = {d: fmt(d) for d in set(values)}
         return list(map(days.__getitem__, values))
-    return [fmt(v).replace("\n", " ") for v in values]
+    return list(map(fmt, values))
 
 
 def _widest(texts: list[str]) -> int:
@@ -167,7 +203,7 @@ def _print_plain_table(
 
     write = sys.stdout.write
     if title:
-        write(title + "\n")
+        write(printable(title) + "\n")
     write(lines([[name] for name in names]) + "-+-".join("-" * w for w in widths) + "\n")
     for joined in blocks:
         write(lines([column.split("\n") for column in joined]))
@@ -194,7 +230,11 @@ def print_table(
     from rich.text import Text
 
     table = Table(
-        title=title, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left", pad_edge=False
+        title=printable(title) if title else title,
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        title_justify="left",
+        pad_edge=False,
     )
     for name, _ in columns:
         table.add_column(name, justify="right" if name in numeric else "left", overflow="fold")
@@ -211,6 +251,7 @@ def print_table(
 def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
     """A record as `label  value` lines."""
     width = max(len(k) for k, _ in pairs)
+    title = printable(title) if title else title
     if not is_terminal():
         lines = [title] if title else []
         lines += [f"{key:<{width}}  {fmt(value)}".rstrip() for key, value in pairs]
@@ -226,7 +267,9 @@ def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> 
 
 
 def say(text: str, style: str | None = None) -> None:
-    """One line; off a terminal it is written as is, without loading rich."""
+    """One line (user text in it shown escaped); off a terminal it is written as is,
+    without loading rich."""
+    text = printable(text)
     if not is_terminal():
         sys.stdout.write(text + "\n")
         return
