@@ -30,6 +30,7 @@ def test_add_list_show_update_remove(cli: Cli) -> None:
         "workdays": "mon-thu",
         "holidays": "DE-BY",
         "hours_per_day": 9.375,
+        "archived": None,
         "timeoff": [],
     }
     cli("pm", "add", "Ben", "--capacity", "40")

@@ -150,6 +150,36 @@ COMMANDS = st.one_of(
     st.tuples(st.just("config"), st.just("set"), text, text),
     st.tuples(st.just("export"), text, st.just("--format"), text),
     st.tuples(st.just("--today"), day, st.just("deal"), st.just("list")),
+    # Corrections.
+    st.tuples(st.just("worklog"), st.just("list"), st.just("--pm"), text, st.just("--since"), day),
+    st.tuples(
+        st.just("worklog"),
+        st.just("update"),
+        deal_id,
+        st.just("--hours"),
+        number,
+        st.just("--on"),
+        day,
+        st.just("--note"),
+        text,
+    ),
+    st.tuples(st.just("worklog"), st.just("remove"), deal_id),
+    st.tuples(st.just("pm"), st.just("timeoff"), text, day, day, st.just("--remove")),
+    st.tuples(
+        st.just("term"),
+        st.just("update"),
+        deal_id,
+        st.just("--text"),
+        text,
+        st.just("--due"),
+        day,
+        st.just("--amount"),
+        number,
+    ),
+    st.tuples(st.just("term"), st.just("reopen"), deal_id),
+    st.tuples(st.just("update"), st.just("remove"), deal_id),
+    st.tuples(st.just("deal"), st.just("remove"), deal_id),
+    st.tuples(st.just("pm"), st.sampled_from(["list", "show"]), st.just("--all")),
     st.lists(text, max_size=4).map(tuple),
 )
 
@@ -189,3 +219,50 @@ def test_any_input_gets_a_contract_exit_code_and_no_traceback(shared: Cli, args)
     if run.code == 2:
         assert run.err.startswith("pmsync: ") and run.err.count("\n") == 1, (args, run.err)
     invariants(shared.db)
+
+
+# Text with the characters a terminal acts on: C0 and C1 controls, escapes, bidi overrides.
+nasty = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=1, max_codepoint=0x1F),
+        st.characters(min_codepoint=0x7F, max_codepoint=0x9F),
+        st.sampled_from(["\u202e", "\u2028", "[", "m", "A", " ", "é"]),
+    ),
+    min_size=1,
+    max_size=12,
+).filter(lambda t: t.strip())
+
+
+def _no_controls(text: str, where: str) -> None:
+    import unicodedata
+
+    bad = {c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf")}
+    assert not bad, (where, sorted(map(repr, bad)), text)
+
+
+@settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(title=nasty, client=nasty, term=nasty, update=nasty)
+def test_control_characters_in_any_text_field_reach_no_view_raw(
+    shared: Cli, title: str, client: str, term: str, update: str
+) -> None:
+    added = shared(
+        "deal", "add", f"T{title}", "--client", f"C{client}", "--stage", "signed", "--pm",
+        "Ann", "--hours", "8", "--promised", "+2w", "--seller", client, "--json",
+    )  # fmt: skip
+    deal = str(added.json()["id"])
+    shared("term", "add", deal, f"X{term}", "--due", "+1w")
+    shared("update", "add", deal, f"U{update}", "--signal", "risk", "--by", title)
+    views = {
+        "deal add": shared("deal", "add", f"T{title}", "--client", "c").out,
+        "deal list": shared("deal", "list").out,
+        "deal show": shared("deal", "show", deal).out,
+        "term list": shared("term", "list", "--deal", deal).out,
+        "update list": shared("update", "list", "--deal", deal).out,
+        "calendar": shared("calendar").out,
+    }
+    for fmt in ("text", "markdown", "html", "json"):
+        views[f"weekly-report {fmt}"] = shared("weekly-report", "--format", fmt).out
+    for where, out in views.items():
+        _no_controls(out, where)

@@ -47,6 +47,42 @@ class UnknownTerm(BadInput):
         self.term_id = term_id
 
 
+class UnknownRecord(BadInput):
+    """A worklog entry, update or time off that isn't there: `kind` says which."""
+
+    def __init__(self, kind: str, record_id: int) -> None:
+        super().__init__(f"unknown {kind} {record_id}")
+        self.kind, self.record_id = kind, record_id
+
+
+class NothingToReopen(BadInput):
+    def __init__(self, term_id: int) -> None:
+        super().__init__(f"term {term_id} is open")
+        self.term_id = term_id
+
+
+class DealHasWork(BadInput):
+    """`deal remove` of a deal with hours logged or a delivery, without --force."""
+
+    def __init__(self, deal_id: int, logged: float, delivered: bool) -> None:
+        super().__init__(f"deal {deal_id} has work recorded")
+        self.deal_id, self.logged, self.delivered = deal_id, logged, delivered
+
+
+class NoTimeOffThere(BadInput):
+    def __init__(self, name: str, start: date, end: date) -> None:
+        super().__init__(f"{name} has no time off from {start} to {end}")
+        self.name, self.start, self.end = name, start, end
+
+
+class ArchivedPM(BadInput):
+    """A PM who left (archived) named for new work."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is archived")
+        self.name = name
+
+
 class UnknownPM(BadInput):
     def __init__(self, name: str, known: Sequence[str]) -> None:
         super().__init__(f"unknown PM {name!r}")

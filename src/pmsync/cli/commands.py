@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Special contract terms: due dates, money at stake.",
     ),
     "update": ("pmsync.cli.records", "update_app", "Status updates and intel a seller can act on."),
+    "worklog": ("pmsync.cli.records", "worklog_app", "Hours logged: list them, correct them."),
     "import": ("pmsync.cli.exchange", "import_app", "Bring deals in from CRM exports (CSV)."),
     "export": ("pmsync.cli.exchange", "export", "Export every record as CSV or JSON."),
     "calendar": (

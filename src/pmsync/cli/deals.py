@@ -20,6 +20,7 @@ from pmsync.core.rules import (
 from pmsync.errors import BadInput
 from pmsync.present import output
 from pmsync.present.records import (
+    correction_json,
     deal_json,
     estimate_json,
     promise_json,
@@ -159,6 +160,7 @@ def show(ctx: typer.Context, id_: IdArg, as_json: JsonOpt = False) -> None:
             terms=[term_json(t) for t in r.terms],
             updates=[update_json(u) for u in r.updates],
             promise_history=[promise_json(p) for p in r.promise_history],
+            corrections=[correction_json(c) for c in r.corrections],
         )
         output.print_json(out)
         return
@@ -319,6 +321,29 @@ def lose(
     did = deal_id(id_)
     deal = use.lose(session(ctx), did, reason)
     _done(deal, as_json, f"Marked deal {deal.id} lost: {deal.title}.")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    id_: IdArg,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Remove it even with hours logged or a delivery recorded."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a deal added by mistake (a duplicate, say), with everything recorded on it.
+    Lost deals stay, to be counted as lost; a deal with hours logged or delivered only
+    goes with --force.
+
+    Example: pmsync deal remove 42"""
+    did = deal_id(id_)
+    deal = use.remove(session(ctx), did, force)
+    if as_json:
+        output.print_json(deal_json(deal) | {"removed": True})
+    else:
+        output.say(f"Removed deal {deal.id}: {deal.title} ({deal.client}).")
 
 
 def _done(deal: Deal, as_json: bool, message: str) -> None:

@@ -120,6 +120,21 @@ _SAY: dict[type, Callable[[Any], str]] = {
     e.UnknownDeal: lambda x: f"unknown deal {x.deal_id}; see pmsync deal list",
     e.UnknownTerm: lambda x: f"unknown term {x.term_id}; see pmsync term list",
     e.UnknownPM: _unknown_pm,
+    e.UnknownRecord: lambda x: (
+        f"unknown {x.kind} {x.record_id}; see pmsync "
+        + {"worklog entry": "worklog list", "update": "update list"}.get(x.kind, "pm show NAME")
+    ),
+    e.ArchivedPM: lambda x: (
+        f"{x.name} has left (archived; pmsync pm list --all); bring them back with "
+        f"pmsync pm add {x.name} --capacity HOURS"
+    ),
+    e.NothingToReopen: lambda x: f"term {x.term_id} is open already",
+    e.DealHasWork: lambda x: (
+        f"deal {x.deal_id} has "
+        + ("a delivery" if x.delivered else f"{x.logged:g} h logged")
+        + " recorded; give --force to remove it with all of that"
+    ),
+    e.NoTimeOffThere: lambda x: f"{x.name} has no time off from {x.start} to {x.end}",
     e.UnknownSetting: lambda x: f"unknown setting '{x.key}'; known: {', '.join(x.known)}",
     e.DuplicatePM: lambda x: f"a PM named '{x.name}' already exists",
     e.DuplicateExternalId: lambda x: f"a deal with external id '{x.external_id}' already exists",

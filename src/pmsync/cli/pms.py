@@ -8,7 +8,7 @@ from pmsync.cli.commands import summary
 from pmsync.cli.context import JsonOpt, env, need_one, session
 from pmsync.core.calendar import check_holidays, format_workdays, parse_workdays
 from pmsync.core.models import PM, TimeOff
-from pmsync.core.rules import check_capacity, check_text, check_timeoff
+from pmsync.core.rules import check_capacity, check_span, check_text, check_timeoff
 from pmsync.present import output, tables
 from pmsync.present.records import pm_json, timeoff_json
 from pmsync.service import pms as use
@@ -59,7 +59,9 @@ def add(
     holidays: Holidays = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a PM with their weekly capacity."""
+    """Add a PM with their weekly capacity (a PM who left comes back with their history).
+
+    Example: pmsync pm add Ann --capacity 40 --holidays US"""
     from pmsync.errors import BadInput
 
     if capacity is None:
@@ -71,23 +73,32 @@ def add(
         workdays=parse_workdays("mon-fri" if workdays is None else workdays),
         holidays=_holidays(holidays),
     )
-    pm = use.add(session(ctx), pm)
+    added = use.add(session(ctx), pm)
+    pm = added.pm
     if as_json:
         output.print_json(pm_json(pm))
+        return
+    week = f"{output.fmt(pm.capacity)} h/week, {format_workdays(pm.workdays)}"
+    if added.returned:
+        output.say(f"{pm.name} is back: {week}; the deals they delivered still count.")
     else:
-        output.say(
-            f"Added PM {pm.name}: {output.fmt(pm.capacity)} h/week, {format_workdays(pm.workdays)}."
-        )
+        output.say(f"Added PM {pm.name}: {week}.")
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include PMs who left (archived, with their history).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """List PMs with their capacity."""
-    pms = use.listing(session(ctx))
+    pms = use.listing(session(ctx), archived=all_)
     if as_json:
         output.print_json([pm_json(p) for p in pms])
         return
-    tables.pm_list(pms)
+    tables.pm_list(pms, archived=all_)
 
 
 @app.command("show")
@@ -128,10 +139,22 @@ def update(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, name: NameArg) -> None:
-    """Remove a PM who has no open deals (delivered deals keep their history)."""
-    pm = use.remove(session(ctx), name)
-    output.say(f"Removed PM {pm.name}.")
+def remove(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
+    """A PM leaves (needs no open deals). One who delivered or lost deals is archived:
+    those keep their name and count in history; see pmsync pm list --all, and pm add
+    brings them back. One with no deal at all is deleted."""
+    removed = use.remove(session(ctx), name)
+    pm = removed.pm
+    if as_json:
+        output.print_json(pm_json(pm) | {"archived": bool(removed.deals), "deals": removed.deals})
+    elif removed.deals:
+        output.say(
+            f"Archived PM {pm.name}: their {removed.deals} deal"
+            f"{'s' if removed.deals != 1 else ''} keep their name and history "
+            "(pmsync pm list --all)."
+        )
+    else:
+        output.say(f"Removed PM {pm.name}.")
 
 
 @app.command("timeoff")
@@ -146,12 +169,29 @@ def timeoff(
     long: Annotated[
         bool, typer.Option("--long", help="Allow time off longer than a year (parental leave).")
     ] = False,
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove", help="Take FROM..TO out of the PM's time off (whole ranges or parts)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record time off for a PM (an inclusive date range)."""
+    """Record time off for a PM (an inclusive date range), or take days out with --remove.
+
+    Example: pmsync pm timeoff Ann 2027-02-01 2027-02-05 --reason ski"""
     e = env(ctx)
     first, last = e.date(start, "FROM"), e.date(end, "TO")
     assert first and last
+    if remove:
+        check_span(first, last, "range")
+        pm = use.remove_timeoff(e.session, name, first, last)
+        if as_json:
+            output.print_json(pm_json(pm))
+            return
+        left = "; ".join(f"{t.start} to {t.end}" for t in pm.timeoff) or "none"
+        output.say(f"Took {first} to {last} out of {pm.name}'s time off; time off now: {left}.")
+        return
     check_timeoff(first, last, long)
     pm, off = use.add_timeoff(e.session, name, TimeOff(first, last, reason))
     if as_json:

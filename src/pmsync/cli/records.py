@@ -1,11 +1,12 @@
 """`pmsync estimate|term|update ...`: what PMs and sellers record about a deal."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from pmsync.cli.commands import summary
-from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, record_id, session
+from pmsync.cli.context import RANGE_FLAGS, JsonOpt, deal_id, env, need_one, record_id, session
 from pmsync.core.models import Estimate, Term, Update
 from pmsync.core.rules import (
     check_days,
@@ -16,9 +17,9 @@ from pmsync.core.rules import (
     check_term_kind,
     check_text,
 )
-from pmsync.errors import BadInput, UnknownTerm
+from pmsync.errors import BadInput, UnknownRecord, UnknownTerm
 from pmsync.present import output, tables
-from pmsync.present.records import estimate_json, term_json, update_json
+from pmsync.present.records import estimate_json, term_json, update_json, worklog_json
 from pmsync.service import records as use
 
 DealArg = Annotated[str, typer.Argument(metavar="DEAL", help="The deal's id.")]
@@ -188,6 +189,57 @@ def term_waive(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> N
     _set_status(ctx, term, "waived", as_json)
 
 
+@term_app.command("update")
+def term_update(
+    ctx: typer.Context,
+    term: TermArg,
+    text: Annotated[str | None, typer.Option("--text", help="The term's new text.")] = None,
+    due: Annotated[str | None, typer.Option("--due", metavar="DATE", help="New due date.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="payment, deadline, penalty, sla or other.")
+    ] = None,
+    amount: Annotated[float | None, typer.Option("--amount", help="Money at stake.")] = None,
+    remind_days: Annotated[
+        int | None, typer.Option("--remind-days", help="Days before it is due to remind.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct a term's text, due date, kind, amount or reminder; the old values stay in
+    the deal's history (pmsync deal show).
+
+    Example: pmsync term update 3 --due 2027-03-15"""
+    e = env(ctx)
+    tid = _term_id(term)
+    need_one(text=text, due=due, kind=kind, amount=amount, remind_days=remind_days)
+    changes: dict[str, object] = {}
+    if text is not None:
+        changes["text"] = check_text(text, "the term's text")
+    if due is not None:
+        changes["due"] = e.date(due, "--due")
+    if kind is not None:
+        changes["kind"] = check_term_kind(kind)
+    if amount is not None:
+        changes["amount"] = check_money(amount, "--amount")
+    if remind_days is not None:
+        changes["remind_days"] = check_days(remind_days, "--remind-days")
+    t = use.update_term(e.session, tid, changes)
+    if as_json:
+        output.print_json(term_json(t))
+    else:
+        output.say(f"Updated term {tid} of deal {t.deal_id}: {t.kind}, due {t.due}.")
+
+
+@term_app.command("reopen")
+def term_reopen(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
+    """Open a term again that was marked met, missed or waived by mistake."""
+    tid = _term_id(term)
+    t = use.reopen_term(session(ctx), tid)
+    if as_json:
+        output.print_json(term_json(t))
+    else:
+        output.say(f"Term {tid} is open again.")
+
+
 # -- updates (intel) -----------------------------------------------------------------
 update_app = typer.Typer(help=summary("update"), no_args_is_help=True)
 
@@ -240,3 +292,101 @@ def update_list(
         output.print_json([update_json(u) for u in rows])
         return
     tables.update_list(rows)
+
+
+@update_app.command("remove")
+def update_remove(
+    ctx: typer.Context,
+    update: Annotated[str, typer.Argument(metavar="ID", help="The update's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove an update added by mistake (it stays in the deal's history)."""
+    uid = record_id(update, "update", "pmsync update list", _unknown("update"))
+    u = use.remove_update(session(ctx), uid)
+    if as_json:
+        output.print_json(update_json(u) | {"removed": True})
+    else:
+        output.say(f"Removed update {uid} from deal {u.deal_id}.")
+
+
+# -- worklog corrections ---------------------------------------------------------------
+worklog_app = typer.Typer(help=summary("worklog"), no_args_is_help=True)
+EntryArg = Annotated[str, typer.Argument(metavar="ENTRY_ID", help="The worklog entry's id.")]
+
+
+def _unknown(kind: str) -> Callable[[int], UnknownRecord]:
+    return lambda n: UnknownRecord(kind, n)
+
+
+def _entry_id(text: str) -> int:
+    return record_id(text, "worklog entry", "pmsync worklog list", _unknown("worklog entry"))
+
+
+@worklog_app.command("list")
+def worklog_list(
+    ctx: typer.Context,
+    deal: Annotated[
+        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
+    ] = None,
+    pm: Annotated[str | None, typer.Option("--pm", help="Only this PM's deals.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE", help="Only hours from this day on.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hours logged, by day, with each entry's id for corrections.
+
+    Example: pmsync worklog list --pm Ann --since -2w"""
+    e = env(ctx)
+    did = deal_id(deal) if deal is not None else None
+    rows = use.worklog(e.session, did, pm, e.date(since, "--since"))
+    if as_json:
+        output.print_json([worklog_json(w) for w in rows])
+        return
+    tables.worklog_list(rows)
+
+
+@worklog_app.command("update")
+def worklog_update(
+    ctx: typer.Context,
+    entry: EntryArg,
+    hours: Annotated[float | None, typer.Option("--hours", help="The right hours.")] = None,
+    on: Annotated[str | None, typer.Option("--on", metavar="DATE", help="The right day.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="The right note.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct a worklog entry's hours, day or note; the old values stay in the deal's
+    history and its remaining hours follow.
+
+    Example: pmsync worklog update 12 --hours 3.5"""
+    e = env(ctx)
+    eid = _entry_id(entry)
+    need_one(hours=hours, on=on, note=note)
+    changes: dict[str, object] = {}
+    if hours is not None:
+        changes["hours"] = check_hours(hours, "--hours")
+    if on is not None:
+        changes["on"] = e.event_date(on, "--on")
+    if note is not None:
+        changes["note"] = note or None
+    w = use.update_worklog(e.session, eid, changes)
+    if as_json:
+        output.print_json(worklog_json(w))
+    else:
+        output.say(
+            f"Worklog entry {eid} of deal {w.deal_id} is now {output.fmt(w.hours)} h on {w.on}."
+        )
+
+
+@worklog_app.command("remove")
+def worklog_remove(ctx: typer.Context, entry: EntryArg, as_json: JsonOpt = False) -> None:
+    """Remove a worklog entry logged by mistake (on the wrong deal, say: log it again on
+    the right one); it stays in the deal's history.
+
+    Example: pmsync worklog remove 12"""
+    eid = _entry_id(entry)
+    w = use.remove_worklog(session(ctx), eid)
+    if as_json:
+        output.print_json(worklog_json(w) | {"removed": True})
+    else:
+        output.say(f"Removed {output.fmt(w.hours)} h on {w.on} from deal {w.deal_id}.")

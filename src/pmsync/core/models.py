@@ -38,6 +38,7 @@ class PM:
     holidays: str | None = None
     timeoff: tuple[TimeOff, ...] = ()
     id: int | None = None
+    archived: str | None = None  # when the PM left; their delivered deals keep their name
 
     @property
     def hours_per_day(self) -> float:
@@ -67,6 +68,20 @@ class WorklogEntry:
     on: date
     note: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A record corrected after the fact: `record` (worklog, term, update, deal) and its
+    id, the `field` changed (or `removed`/`reopened`), and the values before and after."""
+
+    deal_id: int | None
+    record: str
+    record_id: int | None
+    field: str
+    old: str | None
+    new: str | None
+    changed: str
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pmsync.core.calendar import format_workdays
 from pmsync.core.dates import iso
 from pmsync.core.models import (
     PM,
+    Correction,
     Deal,
     Estimate,
     PromiseChange,
@@ -31,6 +32,7 @@ def pm_json(pm: PM) -> dict[str, Any]:
         "workdays": format_workdays(pm.workdays),
         "holidays": pm.holidays,
         "hours_per_day": round(pm.hours_per_day, 3),
+        "archived": pm.archived,
         "timeoff": [
             {"id": t.id, "from": iso(t.start), "to": iso(t.end), "reason": t.reason}
             for t in pm.timeoff
@@ -131,6 +133,17 @@ def update_json(u: Update) -> dict[str, Any]:
 
 def worklog_json(w: WorklogEntry) -> dict[str, Any]:
     return {"id": w.id, "deal_id": w.deal_id, "hours": w.hours, "on": iso(w.on), "note": w.note}
+
+
+def correction_json(c: Correction) -> dict[str, Any]:
+    return {
+        "record": c.record,
+        "record_id": c.record_id,
+        "field": c.field,
+        "old": c.old,
+        "new": c.new,
+        "changed": c.changed,
+    }
 
 
 def promise_json(p: PromiseChange) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pmsync.present import output
 
 if TYPE_CHECKING:
     from pmsync.core.forecast import DealForecast
-    from pmsync.core.models import PM, Deal, Term
+    from pmsync.core.models import PM, Deal, Term, WorklogEntry
     from pmsync.service.deals import DealRecord
     from pmsync.storage.backend import Health
 
@@ -78,9 +78,16 @@ ESTIMATE_COLUMNS: list[Column] = [
     ("when", lambda x: x.created),
 ]
 WORKLOG_COLUMNS: list[Column] = [
+    ("id", lambda x: x.id),
     ("on", lambda x: x.on),
     ("hours", lambda x: x.hours),
     ("note", lambda x: x.note),
+]
+CORRECTION_COLUMNS: list[Column] = [
+    ("changed", lambda x: x.changed),
+    ("what", lambda x: f"{x.record} {x.record_id}: {x.field.replace('_', ' ')}"),
+    ("was", lambda x: x.old),
+    ("now", lambda x: x.new),
 ]
 PROMISE_COLUMNS: list[Column] = [
     ("changed", lambda x: x.changed),
@@ -177,6 +184,7 @@ def deal_show(r: DealRecord) -> None:
         ("Special terms", r.terms, term_columns(with_deal=False)),
         ("Updates", r.updates, update_columns(with_deal=False)),
         ("Promised-date history", r.promise_history, PROMISE_COLUMNS),
+        ("Corrections", r.corrections, CORRECTION_COLUMNS),
     ]
     for title, rows, cols in sections:
         output.say("")
@@ -189,10 +197,21 @@ def deal_show(r: DealRecord) -> None:
         )
 
 
+def worklog_list(rows: Sequence[WorklogEntry]) -> None:
+    output.print_table(
+        rows,
+        [("id", lambda w: w.id), ("deal", lambda w: w.deal_id), *WORKLOG_COLUMNS[1:]],
+        numeric=("id", "deal", "hours"),
+        empty="No hours logged match.",
+    )
+
+
 # -- PMs ---------------------------------------------------------------------------------
 
 
-def pm_list(pms: Sequence[PM]) -> None:
+def pm_list(pms: Sequence[PM], archived: bool = False) -> None:
+    """`archived`: the list holds PMs who left too, marked with the day they left."""
+    left: list[output.Column] = [("left", lambda p: (p.archived or "")[:10] or None)]
     output.print_table(
         pms,
         [
@@ -203,6 +222,7 @@ def pm_list(pms: Sequence[PM]) -> None:
             ("holidays", lambda p: p.holidays),
             ("time off", lambda p: len(p.timeoff) or None),
             ("email", lambda p: p.email),
+            *(left if archived else []),
         ],
         numeric=("h/week", "h/day", "time off"),
         empty="No PMs yet. Add one: pmsync pm add NAME --capacity 40",
@@ -221,6 +241,7 @@ def pm_show(pm: PM) -> None:
             ),
             ("working days", format_workdays(pm.workdays)),
             ("holidays", pm.holidays),
+            *([("left", f"{pm.archived[:10]} (archived)")] if pm.archived else []),
             (
                 "time off",
                 "; ".join(

@@ -11,8 +11,24 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pmsync.core import lifecycle, rules
 from pmsync.core.lifecycle import OPEN_STAGES, Stage
-from pmsync.core.models import Deal, Estimate, PromiseChange, Term, Update, WorklogEntry
-from pmsync.errors import DealClosed, DuplicateExternalId, ForbiddenMove, UseVerb
+from pmsync.core.models import (
+    PM,
+    Correction,
+    Deal,
+    Estimate,
+    PromiseChange,
+    Term,
+    Update,
+    WorklogEntry,
+)
+from pmsync.errors import (
+    ArchivedPM,
+    DealClosed,
+    DealHasWork,
+    DuplicateExternalId,
+    ForbiddenMove,
+    UseVerb,
+)
 
 if TYPE_CHECKING:
     from pmsync.core.forecast import DealForecast
@@ -21,11 +37,19 @@ if TYPE_CHECKING:
     from pmsync.storage.store import Store
 
 
+def taking_work(store: Store, name: str) -> PM:
+    """The PM named, who must not have left (archived)."""
+    pm = store.pm(name)
+    if pm.archived:
+        raise ArchivedPM(pm.name)
+    return pm
+
+
 def _check_refs(store: Store, values: Mapping[str, Any], deal_id: int | None = None) -> None:
     """The PM named must exist and an external id must be free (said before writing;
     the batch's constraints hold the line against a writer in between)."""
     if values.get("pm"):
-        store.pm(values["pm"])
+        taking_work(store, values["pm"])
     ext = values.get("external_id")
     if ext and store.external_id_taken(ext, deal_id):
         raise DuplicateExternalId(ext)
@@ -188,6 +212,7 @@ class DealRecord(NamedTuple):
     terms: list[Term]
     updates: list[Update]
     promise_history: list[PromiseChange]
+    corrections: list[Correction]
 
 
 def show(session: Session, deal_id: int) -> DealRecord:
@@ -206,4 +231,22 @@ def show(session: Session, deal_id: int) -> DealRecord:
             store.terms(deal_id=deal_id),
             store.updates(deal_id=deal_id),
             store.promise_history(deal_id),
+            store.corrections(deal_id),
         )
+
+
+def remove(session: Session, deal_id: int, force: bool = False) -> Deal:
+    """A deal added by mistake (a duplicate, say) goes, with all that was recorded on it;
+    one with hours logged or a delivery only with `force`. Returns it as it was."""
+    with session.store() as store:
+        with store.snapshot():
+            deal = store.deal(deal_id)
+        worked = deal.logged_hours > 0 or deal.stage == Stage.DELIVERED
+        error = DealHasWork(deal_id, deal.logged_hours, deal.stage == Stage.DELIVERED)
+        if worked and not force:
+            raise error
+        batch = session.batch()
+        batch.deal_exists(deal_id)
+        batch.remove_deal(deal_id, force, error)
+        store.apply(batch.steps)
+        return deal

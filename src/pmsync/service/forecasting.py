@@ -88,5 +88,7 @@ def check_date(
             cand = Candidate(hours=hours, promised=promised, start=start, low=low, high=high)
         check_start(cand.start, cand.promised)
         if pm is not None:
-            pm = store.pm(pm).name
+            from pmsync.service.deals import taking_work
+
+            pm = taking_work(store, pm).name
         return engine.check(cand, pm, reference)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pmsync.core import terms as term_rules
 from pmsync.core.lifecycle import OPEN_STAGES
-from pmsync.core.models import Estimate, Term, Update
-from pmsync.errors import DealClosed, TermNotOpen
+from pmsync.core.models import Estimate, Term, Update, WorklogEntry
+from pmsync.errors import DealClosed, NothingToReopen, TermNotOpen, UnknownRecord
 
 if TYPE_CHECKING:
     from pmsync.service.session import Session
@@ -128,6 +128,79 @@ def close_term(session: Session, term_id: int, status: str) -> Term:
         return store.term(term_id)
 
 
+def update_term(session: Session, term_id: int, changes: dict[str, object]) -> Term:
+    """Correct a term's text, due date, kind, amount or reminder; each old value stays in
+    its deal's history."""
+    with session.store() as store:
+        with store.snapshot():
+            store.term(term_id)
+        batch = session.batch()
+        batch.term_exists(term_id)
+        for field, value in changes.items():
+            batch.correct("term", term_id, field, value)
+        store.apply(batch.steps)
+        return store.term(term_id)
+
+
+def reopen_term(session: Session, term_id: int) -> Term:
+    """A term marked met, missed or waived by mistake is open again."""
+    with session.store() as store:
+        with store.snapshot():
+            current = store.term(term_id)
+        if current.status == "open":
+            raise NothingToReopen(term_id)
+        batch = session.batch()
+        batch.term_status_is(term_id, current.status)
+        batch.correct("term", term_id, "status", "open")
+        store.apply(batch.steps)
+        return store.term(term_id)
+
+
+# -- worklog corrections -------------------------------------------------------------
+
+
+def worklog(
+    session: Session,
+    deal_id: int | None = None,
+    pm: str | None = None,
+    since: date | None = None,
+) -> list[WorklogEntry]:
+    with session.reading() as store:
+        pm_id = store.pm(pm).id if pm else None
+        return store.worklog_entries(deal_id, pm_id, since)
+
+
+def update_worklog(session: Session, entry_id: int, changes: dict[str, object]) -> WorklogEntry:
+    """Correct an entry's hours, day or note; each old value stays in the deal's history,
+    and the deal's remaining hours follow."""
+    from pmsync.core.rules import check_worked_on
+
+    if isinstance(changes.get("on"), date):
+        check_worked_on(changes["on"], session.today)  # type: ignore[arg-type]
+    with session.store() as store:
+        with store.snapshot():
+            store.worklog_entry(entry_id)
+        batch = session.batch()
+        batch.record_exists("worklog", entry_id, UnknownRecord("worklog entry", entry_id))
+        for field, value in changes.items():
+            batch.correct("worklog", entry_id, field, value)
+        store.apply(batch.steps)
+        return store.worklog_entry(entry_id)
+
+
+def remove_worklog(session: Session, entry_id: int) -> WorklogEntry:
+    """An entry logged by mistake (on the wrong deal, say) is gone; it stays in the deal's
+    history. Returns it as it was."""
+    with session.store() as store:
+        with store.snapshot():
+            entry = store.worklog_entry(entry_id)
+        batch = session.batch()
+        batch.record_exists("worklog", entry_id, UnknownRecord("worklog entry", entry_id))
+        batch.remove_record("worklog", entry_id)
+        store.apply(batch.steps)
+        return entry
+
+
 # -- updates (intel) -------------------------------------------------------------------
 
 
@@ -149,3 +222,15 @@ def list_updates(
 ) -> list[Update]:
     with session.reading() as store:
         return store.updates(deal_id=deal_id, since=since, signal=signal)
+
+
+def remove_update(session: Session, update_id: int) -> Update:
+    """An update added by mistake is gone; it stays in the deal's history."""
+    with session.store() as store:
+        with store.snapshot():
+            update = store.update(update_id)
+        batch = session.batch()
+        batch.record_exists("update", update_id, UnknownRecord("update", update_id))
+        batch.remove_record("update", update_id)
+        store.apply(batch.steps)
+        return update

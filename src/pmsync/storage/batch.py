@@ -75,7 +75,12 @@ class Batch:
         self.require("EXISTS (SELECT 1 FROM deals WHERE id = ?)", (deal_id,), UnknownDeal(deal_id))
 
     def pm_exists(self, name: str, known: Sequence[str]) -> None:
-        self.require(f"{_PM_ID} IS NOT NULL", (name,), UnknownPM(name, known))
+        """The PM is there, and takes work (not archived)."""
+        self.require(
+            "EXISTS (SELECT 1 FROM pms WHERE name = ? COLLATE NOCASE AND archived IS NULL)",
+            (name,),
+            UnknownPM(name, known),
+        )
 
     # -- settings ------------------------------------------------------------------------
     def set_setting(self, key: str, value: Any) -> None:
@@ -127,15 +132,53 @@ class Batch:
             )
 
     def remove_pm(self, pm_id: int, name: str, open_deals: Sequence[int]) -> None:
+        """A PM added by mistake, with no deal at all: gone (a PM with history is archived)."""
+        self._no_open_deals(pm_id, name, open_deals)
+        self.require(
+            "NOT EXISTS (SELECT 1 FROM deals WHERE pm_id = ?)", (pm_id,), Conflict(f"PM {name}")
+        )
+        self._add(Write("DELETE FROM pms WHERE id = ?", (pm_id,)))
+
+    def archive_pm(self, pm_id: int, name: str, open_deals: Sequence[int]) -> None:
+        """The PM leaves: out of lists, capacity and proposals, while the deals they
+        delivered keep their name (and the history they teach)."""
+        self._no_open_deals(pm_id, name, open_deals)
+        self._add(Write("UPDATE pms SET archived = ? WHERE id = ?", (self.now, pm_id)))
+
+    def unarchive_pm(self, pm_id: int, changes: Mapping[str, Any]) -> None:
+        """An archived PM is back, with `changes` (PM_COLUMNS) and their history."""
+        self.update_pm(pm_id, changes)
+        self._add(Write("UPDATE pms SET archived = NULL WHERE id = ?", (pm_id,)))
+
+    def _no_open_deals(self, pm_id: int, name: str, open_deals: Sequence[int]) -> None:
         marks = ",".join("?" * len(OPEN_STAGES))
         self.require(
             f"NOT EXISTS (SELECT 1 FROM deals WHERE pm_id = ? AND stage IN ({marks}))",
             (pm_id, *OPEN_STAGES),
             PMHasOpenDeals(name, open_deals),
         )
-        # Delivered and lost deals keep their history without the PM's name.
-        self._add(Write("UPDATE deals SET pm_id = NULL WHERE pm_id = ?", (pm_id,)))
-        self._add(Write("DELETE FROM pms WHERE id = ?", (pm_id,)))
+
+    def remove_timeoff(self, off: TimeOff) -> None:
+        """Time off taken out whole, if it is still as read."""
+        self._timeoff_is(off)
+        self._add(Write("DELETE FROM timeoff WHERE id = ?", (off.id,)))
+
+    def change_timeoff(self, off: TimeOff, start: date, end: date) -> None:
+        """Time off cut to `start`..`end`, if it is still as read."""
+        self._timeoff_is(off)
+        self._add(
+            Write(
+                'UPDATE timeoff SET start = ?, "end" = ? WHERE id = ?',
+                (iso(start), iso(end), off.id),
+            )
+        )
+
+    def _timeoff_is(self, off: TimeOff) -> None:
+        self.require(
+            'EXISTS (SELECT 1 FROM timeoff WHERE id = ? AND start = ? AND "end" = ?)',
+            (off.id, iso(off.start), iso(off.end)),
+            Conflict(f"time off {off.start} to {off.end}"),
+        )
 
     def add_timeoff(self, pm_id: int, off: TimeOff) -> int:
         return self._add(
@@ -325,6 +368,50 @@ class Batch:
             )
         )
 
+    # -- corrections -----------------------------------------------------------------------
+    def correct(self, record: str, record_id: int, field: str, value: Any) -> None:
+        """Set one field of a worklog entry, term or update; the old value goes to the
+        deal's history, copied in SQL (another writer's change is what gets recorded)."""
+        table, column = _CORRECTABLE[record][0], _CORRECTABLE[record][1][field]
+        value = _sql_value(value)
+        self._add(
+            Write(
+                "INSERT INTO corrections (deal_id, record, record_id, field, old, new, changed) "
+                f'SELECT deal_id, ?, id, ?, "{column}", ?, ? FROM {table} '
+                f'WHERE id = ? AND "{column}" IS NOT ?',
+                (record, field, value, self.now, record_id, value),
+            )
+        )
+        self._add(Write(f'UPDATE {table} SET "{column}" = ? WHERE id = ?', (value, record_id)))
+
+    def remove_record(self, record: str, record_id: int) -> None:
+        """A worklog entry or update deleted; what it said stays in the deal's history."""
+        table, summary = _CORRECTABLE[record][0], _CORRECTABLE[record][2]
+        self._add(
+            Write(
+                "INSERT INTO corrections (deal_id, record, record_id, field, old, new, changed) "
+                f"SELECT deal_id, ?, id, 'removed', {summary}, NULL, ? FROM {table} WHERE id = ?",
+                (record, self.now, record_id),
+            )
+        )
+        self._add(Write(f"DELETE FROM {table} WHERE id = ?", (record_id,)))
+
+    def record_exists(self, record: str, record_id: int, error: PmsyncError) -> None:
+        table = _CORRECTABLE[record][0]
+        self.require(f"EXISTS (SELECT 1 FROM {table} WHERE id = ?)", (record_id,), error)
+
+    def remove_deal(self, deal_id: int, force: bool, error: PmsyncError) -> None:
+        """A deal added by mistake, with everything recorded on it. Without `force`, only
+        while no hours were logged on it and it was not delivered (checked in SQL)."""
+        if not force:
+            self.require(
+                "NOT EXISTS (SELECT 1 FROM worklog WHERE deal_id = ?) AND "
+                "(SELECT stage FROM deals WHERE id = ?) IS NOT 'delivered'",
+                (deal_id, deal_id),
+                error,
+            )
+        self._add(Write("DELETE FROM deals WHERE id = ?", (deal_id,)))
+
     # -- calendar identities ---------------------------------------------------------------
     def calendar_event(self, key: str, new_uid: str, fingerprint: str) -> int:
         """The event's stable UID and its SEQUENCE, raised in SQL whenever its content
@@ -388,6 +475,29 @@ class Batch:
 
     def set_pm_id(self, deal_id: int, pm_id: int) -> None:
         self._add(Write("UPDATE deals SET pm_id = ? WHERE id = ?", (pm_id, deal_id)))
+
+
+# What a correction may touch: record -> (table, {field: column}, what a removal keeps).
+_CORRECTABLE: dict[str, tuple[str, dict[str, str], str]] = {
+    "worklog": (
+        "worklog",
+        {"hours": "hours", "on": "on_date", "note": "note"},
+        "hours || ' h on ' || on_date || coalesce(': ' || note, '')",
+    ),
+    "term": (
+        "terms",
+        {
+            "text": "text",
+            "due": "due",
+            "kind": "kind",
+            "amount": "amount",
+            "remind_days": "remind_days",
+            "status": "status",
+        },
+        "text",
+    ),
+    "update": ("updates", {}, "signal || ': ' || text"),
+}
 
 
 def _known(values: Mapping[str, Any], columns: Sequence[str]) -> None:

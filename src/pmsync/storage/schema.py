@@ -162,6 +162,26 @@ m006_batches = _statements(
     """
 )
 
+# Corrections without SQL: a PM who leaves is archived (their delivered deals keep their
+# name and count in history), and every correction of a record keeps the old value here,
+# shown in the deal's history.
+m007_corrections = _statements(
+    """
+    ALTER TABLE pms ADD COLUMN archived TEXT;
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        deal_id INTEGER REFERENCES deals(id) ON DELETE CASCADE,
+        record TEXT NOT NULL,
+        record_id INTEGER,
+        field TEXT NOT NULL,
+        old TEXT,
+        new TEXT,
+        changed TEXT NOT NULL
+    );
+    CREATE INDEX corrections_deal ON corrections(deal_id)
+    """
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m001_initial,
     m002_settings,
@@ -169,6 +189,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m004_calendar_events,
     m005_preconditions,
     m006_batches,
+    m007_corrections,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,6 +13,7 @@ from pmsync.core.lifecycle import OPEN_STAGES, stage
 from pmsync.core.models import (
     PM,
     Actual,
+    Correction,
     Deal,
     Estimate,
     PromiseChange,
@@ -21,7 +22,7 @@ from pmsync.core.models import (
     Update,
     WorklogEntry,
 )
-from pmsync.errors import UnknownDeal, UnknownPM, UnknownTerm
+from pmsync.errors import UnknownDeal, UnknownPM, UnknownRecord, UnknownTerm
 from pmsync.storage.backend import RECORD_TABLES
 
 if TYPE_CHECKING:
@@ -192,7 +193,11 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
 
 
 _ALL_TIMEOFF: tuple[str, tuple] = ("SELECT * FROM timeoff ORDER BY start", ())
-_ALL_PMS: tuple[str, tuple] = ("SELECT * FROM pms ORDER BY name COLLATE NOCASE", ())
+_ALL_PMS: tuple[str, tuple] = (
+    "SELECT * FROM pms WHERE archived IS NULL ORDER BY name COLLATE NOCASE",
+    (),
+)
+_EVERY_PM: tuple[str, tuple] = ("SELECT * FROM pms ORDER BY name COLLATE NOCASE", ())
 _SETTINGS: tuple[str, tuple] = ("SELECT key, value FROM settings", ())
 
 
@@ -275,7 +280,11 @@ class Store:
 
     # -- PMs ---------------------------------------------------------------------------
     def pm_names(self) -> list[str]:
-        return [r["name"] for r in self._rows("SELECT name FROM pms ORDER BY name")]
+        """The PMs who take work (archived ones left)."""
+        return [
+            r["name"]
+            for r in self._rows("SELECT name FROM pms WHERE archived IS NULL ORDER BY name")
+        ]
 
     def _pm_row(self, name: str) -> dict[str, Any]:
         rows = self._rows("SELECT * FROM pms WHERE name = ? COLLATE NOCASE", (name,))
@@ -294,14 +303,22 @@ class Store:
             workdays=parse_workdays(row["workdays"]),
             holidays=row["holidays"],
             timeoff=tuple(timeoff),
+            archived=row["archived"],
         )
 
     def pm(self, name: str) -> PM:
         row = self._pm_row(name)
         return self._to_pm(row, self._timeoff(row["id"]))
 
-    def pms(self) -> list[PM]:
-        return self._pms(*self.backend.query_many([_ALL_TIMEOFF, _ALL_PMS]))
+    def pms(self, archived: bool = False) -> list[PM]:
+        """The PMs who take work; with `archived`, those who left too."""
+        return self._pms(
+            *self.backend.query_many([_ALL_TIMEOFF, _EVERY_PM if archived else _ALL_PMS])
+        )
+
+    def deal_count(self, pm_id: int) -> int:
+        """How many deals name this PM, in any stage."""
+        return int(self.scalar("SELECT count(*) FROM deals WHERE pm_id = ?", (pm_id,)))
 
     def _pms(self, timeoff: Rows, pms: Rows) -> list[PM]:
         off: dict[int, list[TimeOff]] = {}
@@ -440,15 +457,53 @@ class Store:
             for r in self._rows(sql + " ORDER BY id", params)
         ]
 
+    def worklog_entry(self, entry_id: int) -> WorklogEntry:
+        rows = self._rows("SELECT * FROM worklog WHERE id = ?", (entry_id,))
+        if not rows:
+            raise UnknownRecord("worklog entry", entry_id)
+        return _entry(rows[0])
+
+    def worklog_entries(
+        self, deal_id: int | None = None, pm_id: int | None = None, since: date | None = None
+    ) -> list[WorklogEntry]:
+        """Worklog entries, by day: of one deal, of one PM's deals, from a day on."""
+        where: list[str] = []
+        params: list[Any] = []
+        if deal_id is not None:
+            self.deal(deal_id)
+            where.append("w.deal_id = ?")
+            params.append(deal_id)
+        if pm_id is not None:
+            where.append("d.pm_id = ?")
+            params.append(pm_id)
+        if since is not None:
+            where.append("w.on_date >= ?")
+            params.append(iso(since))
+        sql = "SELECT w.* FROM worklog w JOIN deals d ON d.id = w.deal_id" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
+        return [_entry(r) for r in self._each(sql + " ORDER BY w.on_date, w.id", params)]
+
+    def corrections(self, deal_id: int) -> list[Correction]:
+        return [
+            Correction(
+                r["deal_id"],
+                r["record"],
+                r["record_id"],
+                r["field"],
+                r["old"],
+                r["new"],
+                r["changed"],
+            )
+            for r in self._rows(
+                "SELECT * FROM corrections WHERE deal_id = ? ORDER BY id", (deal_id,)
+            )
+        ]
+
     def worklog(self, deal_id: int, only: int | None = None) -> list[WorklogEntry]:
         sql = "SELECT * FROM worklog WHERE deal_id = ?" + (" AND id = ?" if only else "")
         params = (deal_id, only) if only else (deal_id,)
-        return [
-            WorklogEntry(
-                r["deal_id"], r["hours"], date.fromisoformat(r["on_date"]), r["note"], r["id"]
-            )
-            for r in self._rows(sql + " ORDER BY on_date, id", params)
-        ]
+        return [_entry(r) for r in self._rows(sql + " ORDER BY on_date, id", params)]
 
     # -- terms -------------------------------------------------------------------------
     def term(self, term_id: int) -> Term:
@@ -472,7 +527,10 @@ class Store:
 
     # -- updates -------------------------------------------------------------------------
     def update(self, update_id: int) -> Update:
-        return _update_record(self._rows("SELECT * FROM updates WHERE id = ?", (update_id,))[0])
+        rows = self._rows("SELECT * FROM updates WHERE id = ?", (update_id,))
+        if not rows:
+            raise UnknownRecord("update", update_id)
+        return _update_record(rows[0])
 
     def updates(
         self, deal_id: int | None = None, since: date | None = None, signal: str | None = None
@@ -535,7 +593,7 @@ _EXPORT_SQL = {
                    (SELECT max(id) FROM estimates WHERE deal_id = d.id)) AS hours
         FROM deals d LEFT JOIN pms p ON p.id = d.pm_id ORDER BY d.id""",
     "pms": """
-        SELECT p.id, p.name, p.email, p.capacity, p.workdays, p.holidays,
+        SELECT p.id, p.name, p.email, p.capacity, p.workdays, p.holidays, p.archived,
                (SELECT group_concat(start || '..' || "end", '; ') FROM timeoff
                 WHERE pm_id = p.id) AS timeoff
         FROM pms p ORDER BY p.id""",
@@ -547,6 +605,12 @@ _EXPORT_SQL = {
                   FROM updates ORDER BY id""",
     "worklog": """SELECT id, deal_id, hours, on_date AS "on", note FROM worklog ORDER BY id""",
 }
+
+
+def _entry(r: dict[str, Any]) -> WorklogEntry:
+    return WorklogEntry(
+        r["deal_id"], r["hours"], date.fromisoformat(r["on_date"]), r["note"], r["id"]
+    )
 
 
 def _timeoff(r: dict[str, Any]) -> TimeOff:
