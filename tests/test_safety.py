@@ -30,6 +30,8 @@ READS = [
     ["calendar"],
     ["config", "get"],
     ["db", "check"],
+    ["worklog", "list"],
+    ["pm", "list", "--all"],
 ]
 
 
