@@ -340,14 +340,12 @@ def remove(
     Example: pmsync deal remove 42"""
     did = deal_id(id_)
     deal = use.remove(session(ctx), did, force)
-    if as_json:
-        output.print_json(deal_json(deal) | {"removed": True})
-    else:
-        output.say(f"Removed deal {deal.id}: {deal.title} ({deal.client}).")
+    output.answer(
+        as_json,
+        deal_json(deal) | {"removed": True},
+        f"Removed deal {deal.id}: {deal.title} ({deal.client}).",
+    )
 
 
 def _done(deal: Deal, as_json: bool, message: str) -> None:
-    if as_json:
-        output.print_json(deal_json(deal))
-    else:
-        output.say(message)
+    output.answer(as_json, deal_json(deal), message)

@@ -223,10 +223,9 @@ def term_update(
     if remind_days is not None:
         changes["remind_days"] = check_days(remind_days, "--remind-days")
     t = use.update_term(e.session, tid, changes)
-    if as_json:
-        output.print_json(term_json(t))
-    else:
-        output.say(f"Updated term {tid} of deal {t.deal_id}: {t.kind}, due {t.due}.")
+    output.answer(
+        as_json, term_json(t), f"Updated term {tid} of deal {t.deal_id}: {t.kind}, due {t.due}."
+    )
 
 
 @term_app.command("reopen")
@@ -234,10 +233,7 @@ def term_reopen(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> 
     """Open a term again that was marked met, missed or waived by mistake."""
     tid = _term_id(term)
     t = use.reopen_term(session(ctx), tid)
-    if as_json:
-        output.print_json(term_json(t))
-    else:
-        output.say(f"Term {tid} is open again.")
+    output.answer(as_json, term_json(t), f"Term {tid} is open again.")
 
 
 # -- updates (intel) -----------------------------------------------------------------
@@ -303,10 +299,9 @@ def update_remove(
     """Remove an update added by mistake (it stays in the deal's history)."""
     uid = record_id(update, "update", "pmsync update list", _unknown("update"))
     u = use.remove_update(session(ctx), uid)
-    if as_json:
-        output.print_json(update_json(u) | {"removed": True})
-    else:
-        output.say(f"Removed update {uid} from deal {u.deal_id}.")
+    output.answer(
+        as_json, update_json(u) | {"removed": True}, f"Removed update {uid} from deal {u.deal_id}."
+    )
 
 
 # -- worklog corrections ---------------------------------------------------------------
@@ -370,12 +365,11 @@ def worklog_update(
     if note is not None:
         changes["note"] = note or None
     w = use.update_worklog(e.session, eid, changes)
-    if as_json:
-        output.print_json(worklog_json(w))
-    else:
-        output.say(
-            f"Worklog entry {eid} of deal {w.deal_id} is now {output.fmt(w.hours)} h on {w.on}."
-        )
+    output.answer(
+        as_json,
+        worklog_json(w),
+        f"Worklog entry {eid} of deal {w.deal_id} is now {output.fmt(w.hours)} h on {w.on}.",
+    )
 
 
 @worklog_app.command("remove")
@@ -386,7 +380,8 @@ def worklog_remove(ctx: typer.Context, entry: EntryArg, as_json: JsonOpt = False
     Example: pmsync worklog remove 12"""
     eid = _entry_id(entry)
     w = use.remove_worklog(session(ctx), eid)
-    if as_json:
-        output.print_json(worklog_json(w) | {"removed": True})
-    else:
-        output.say(f"Removed {output.fmt(w.hours)} h on {w.on} from deal {w.deal_id}.")
+    output.answer(
+        as_json,
+        worklog_json(w) | {"removed": True},
+        f"Removed {output.fmt(w.hours)} h on {w.on} from deal {w.deal_id}.",
+    )

@@ -276,3 +276,11 @@ def say(text: str, style: str | None = None) -> None:
     from rich.text import Text
 
     console().print(Text(text, style=style or ""))
+
+
+def answer(as_json: bool, data: Any, message: str) -> None:
+    """What a command that changed something says: its record as JSON, or one sentence."""
+    if as_json:
+        print_json(data)
+    else:
+        say(message)

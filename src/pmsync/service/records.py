@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from pmsync.core import terms as term_rules
 from pmsync.core.lifecycle import OPEN_STAGES
 from pmsync.core.models import Estimate, Term, Update, WorklogEntry
 from pmsync.errors import DealClosed, NothingToReopen, TermNotOpen, UnknownRecord
+from pmsync.storage.store import Store
 
 if TYPE_CHECKING:
     from pmsync.service.session import Session
-    from pmsync.storage.store import Store
 
 
 # -- estimates -------------------------------------------------------------------------
@@ -191,14 +192,24 @@ def update_worklog(session: Session, entry_id: int, changes: dict[str, object]) 
 def remove_worklog(session: Session, entry_id: int) -> WorklogEntry:
     """An entry logged by mistake (on the wrong deal, say) is gone; it stays in the deal's
     history. Returns it as it was."""
+    return _remove(session, "worklog", "worklog entry", entry_id, Store.worklog_entry)
+
+
+R = TypeVar("R")
+
+
+def _remove(
+    session: Session, record: str, kind: str, record_id: int, read: Callable[[Store, int], R]
+) -> R:
+    """Remove one record a person added by mistake; the deal's history keeps it."""
     with session.store() as store:
         with store.snapshot():
-            entry = store.worklog_entry(entry_id)
+            found = read(store, record_id)
         batch = session.batch()
-        batch.record_exists("worklog", entry_id, UnknownRecord("worklog entry", entry_id))
-        batch.remove_record("worklog", entry_id)
+        batch.record_exists(record, record_id, UnknownRecord(kind, record_id))
+        batch.remove_record(record, record_id)
         store.apply(batch.steps)
-        return entry
+        return found
 
 
 # -- updates (intel) -------------------------------------------------------------------
@@ -226,11 +237,4 @@ def list_updates(
 
 def remove_update(session: Session, update_id: int) -> Update:
     """An update added by mistake is gone; it stays in the deal's history."""
-    with session.store() as store:
-        with store.snapshot():
-            update = store.update(update_id)
-        batch = session.batch()
-        batch.record_exists("update", update_id, UnknownRecord("update", update_id))
-        batch.remove_record("update", update_id)
-        store.apply(batch.steps)
-        return update
+    return _remove(session, "update", "update", update_id, Store.update)
