@@ -56,10 +56,10 @@ def estimate_list(ctx: typer.Context, deal: DealArg, as_json: JsonOpt = False) -
     """A deal's estimates, oldest first (the last one counts)."""
     did = deal_id(deal)
     rows = use.estimates(session(ctx), did)
-    if as_json:
-        output.print_json([estimate_json(e) for e in rows])
-        return
-    tables.estimate_list(rows, did)
+    output.records(as_json, rows, estimate_json, lambda: tables.estimate_list(rows, did))
+
+
+DealFilter = Annotated[str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")]
 
 
 # -- special terms -------------------------------------------------------------------
@@ -119,9 +119,7 @@ def term_add(
 @term_app.command("list")
 def term_list(
     ctx: typer.Context,
-    deal: Annotated[
-        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
-    ] = None,
+    deal: DealFilter = None,
     open_: Annotated[bool, typer.Option("--open", help="Only open terms.")] = False,
     due_within: Annotated[
         int | None,
@@ -268,9 +266,7 @@ def update_add(
 @update_app.command("list")
 def update_list(
     ctx: typer.Context,
-    deal: Annotated[
-        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
-    ] = None,
+    deal: DealFilter = None,
     since: Annotated[
         str | None,
         typer.Option("--since", metavar="DATE", help="Only updates on or after this date."),
@@ -284,10 +280,7 @@ def update_list(
     sig = check_signal(signal) if signal is not None else None
     start = e.date(since, "--since")
     rows = use.list_updates(e.session, deal_id=did, since=start, signal=sig)
-    if as_json:
-        output.print_json([update_json(u) for u in rows])
-        return
-    tables.update_list(rows)
+    output.records(as_json, rows, update_json, lambda: tables.update_list(rows))
 
 
 @update_app.command("remove")
@@ -320,9 +313,7 @@ def _entry_id(text: str) -> int:
 @worklog_app.command("list")
 def worklog_list(
     ctx: typer.Context,
-    deal: Annotated[
-        str | None, typer.Option("--deal", metavar="ID", help="Only this deal.")
-    ] = None,
+    deal: DealFilter = None,
     pm: Annotated[str | None, typer.Option("--pm", help="Only this PM's deals.")] = None,
     since: Annotated[
         str | None, typer.Option("--since", metavar="DATE", help="Only hours from this day on.")
@@ -335,10 +326,7 @@ def worklog_list(
     e = env(ctx)
     did = deal_id(deal) if deal is not None else None
     rows = use.worklog(e.session, did, pm, e.date(since, "--since"))
-    if as_json:
-        output.print_json([worklog_json(w) for w in rows])
-        return
-    tables.worklog_list(rows)
+    output.records(as_json, rows, worklog_json, lambda: tables.worklog_list(rows))
 
 
 @worklog_app.command("update")

@@ -284,3 +284,13 @@ def answer(as_json: bool, data: Any, message: str) -> None:
         print_json(data)
     else:
         say(message)
+
+
+def records(
+    as_json: bool, rows: Sequence[Any], as_dict: Callable[[Any], Any], table: Callable[[], None]
+) -> None:
+    """What a listing prints: each record as JSON, or the table."""
+    if as_json:
+        print_json([as_dict(r) for r in rows])
+    else:
+        table()
