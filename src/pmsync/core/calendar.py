@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import date, timedelta
 from itertools import compress, cycle, filterfalse
 
@@ -190,6 +191,15 @@ class WorkCalendar:
         while self._next <= d:
             self._extend()
         return bisect_right(self._days, d.toordinal())
+
+    def count_each(self, days: Iterable[date]) -> list[int]:
+        """`count_through` of each day, in the order given."""
+        wanted = list(days)
+        if not wanted:
+            return []
+        self.count_through(max(wanted))  # the calendar reaches the furthest once
+        first, limit, known = self.first, self._limit, self._days
+        return [0 if d < first else bisect_right(known, min(d, limit).toordinal()) for d in wanted]
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days in (a, b] (negative when b is before a): the contract's slack."""

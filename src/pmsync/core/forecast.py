@@ -7,6 +7,7 @@ planned in `montecarlo`, history read in `history`, and verdicts given in `verdi
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,8 +16,8 @@ from pmsync.core.calendar import HORIZON_YEARS, WorkCalendar
 from pmsync.core.history import Evidence, History
 from pmsync.core.lifecycle import LOADED_STAGES, Stage
 from pmsync.core.models import PM, Actual, Deal, TimeOff, probability_weight
-from pmsync.core.montecarlo import DrawBudget, QueuePlan, Slot
-from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order
+from pmsync.core.montecarlo import DrawBudget, QueuePlan, Slot, keeps_promise
+from pmsync.core.schedule import NEW_DEAL_ORDER, FreeCapacity, Job, in_order
 from pmsync.core.settings import Settings
 from pmsync.core.verdicts import AT_RISK, REALISTIC, Verdict, judge
 from pmsync.errors import CannotForecast, NoForecast, NoPMs, UnknownPM
@@ -272,6 +273,10 @@ class Forecaster:
             raise UnknownPM(pm, sorted(self.pms))
         names = [pm] if pm else sorted(self.pms)
         left_out: list[tuple[str, str]] = []
+        # Plain Python or numpy, chosen once for the whole answer: the best few queues are
+        # simulated, each at a few dates.
+        widest = sorted((len(self._load[n]) for n in names), reverse=True)[:FULL_CHECKS]
+        self.budget.expect(3 * sum(widest) * self.settings.samples)
 
         def evaluate(name: str, full: bool) -> Outcome | None:
             try:
@@ -371,20 +376,83 @@ class Forecaster:
 class _Placement:
     """Work under check-date placed in one PM's queue: its slot at a promised date, and the
     promises already made that it would break there. Which promises the queue keeps as it
-    stands is worked out once and reused for every date tried."""
+    stands is worked out once and reused for every date tried.
+
+    Without Monte-Carlo, the queue is scheduled once and the capacity left after each deal
+    kept (`FreeCapacity`): a date tried places the work there without scheduling the deals
+    ahead of it again, and re-schedules only those behind it, and only to see what breaks."""
 
     def __init__(self, queue: QueuePlan, cand: Candidate, full: bool) -> None:
         self.queue = queue
         self.full = full
         self.others = [j for j in queue.jobs if j.deal_id != cand.deal_id]
+        self._keys = [j.sort_key for j in self.others]
         self._kept: dict[int, bool] | None = None
+        ranged = cand.low is not None or cand.high is not None
+        self._plain = not (full and (ranged or queue.simulates(self.others)))
+        # Without Monte-Carlo: per deal of `others`, its first day, units and promise limit,
+        # its span in the queue as it stands, and the capacity free before it (and after all).
+        self._free: list[FreeCapacity] = []
+        self._needs: list[tuple[int, int, int]] = []
+        self._spans: dict[int, tuple[int, int] | None] = {}
+        # Per place among `others`: the capacity left after the work, its span, and what
+        # it breaks there (None: not worked out yet).
+        self._at: dict[int, tuple[FreeCapacity, tuple[int, int] | None, list | None]] = {}
+
+    def _capacity(self) -> list[FreeCapacity]:
+        if not self._free:
+            q = self.queue
+            units, release = q.cal.units, q.release
+            self._needs = needs = [
+                (release(j) if j.start else 0, units(j.hours), through)
+                for j, through in zip(self.others, q.limits(self.others), strict=True)
+            ]
+            free = FreeCapacity(q.cal.day_units)
+            snapshots, spans, kept = self._free, self._spans, {}
+            copy, take = free.copy, free.take
+            for j, (first, need, through) in zip(self.others, needs, strict=True):
+                snapshots.append(copy())
+                span = spans[j.deal_id] = take(first, need)
+                kept[j.deal_id] = keeps_promise(j, span, through)
+            snapshots.append(free)
+            self._kept = kept
+        return self._free
+
+    def _place(self, job: Job) -> tuple[int, tuple[int, int] | None]:
+        """Where the work stands among `others`, and its span there. The same work at any
+        date that puts it at the same place has the same slot and breaks the same
+        promises: both are kept per place."""
+        k = bisect_left(self._keys, job.sort_key)
+        if k not in self._at:
+            q = self.queue
+            free = self._capacity()[k].copy()
+            self._at[k] = (free, free.take(q.release(job), q.cal.units(job.hours)), None)
+        return k, self._at[k][1]
+
+    def _behind(self, k: int) -> list[tuple[Job, tuple[int, int]]]:
+        """With the work at place k, the deals behind it that kept their promise and now
+        miss it, with their new span."""
+        free, span, found = self._at[k]
+        if found is None:
+            found = []
+            kept, take = self._kept_now(), free.copy().take
+            for j, (release, need, limit) in zip(self.others[k:], self._needs[k:], strict=True):
+                after = take(release, need)  # every one takes its capacity, kept or not
+                if after is not None and kept[j.deal_id] and not keeps_promise(j, after, limit):
+                    found.append((j, after))
+            self._at[k] = (free, span, found)
+        return found
 
     def ahead_slot(self, job: Job) -> Slot:
         """The work's slot: only the deals ahead of it matter."""
+        if self._plain:
+            return self.queue.plain_slot(job, self._place(job)[1])
         ahead = [j for j in self.others if j.sort_key < job.sort_key]
         return self.queue.placed([*ahead, job], len(ahead), simulate=self.full)[0]
 
     def _kept_now(self) -> dict[int, bool]:
+        if self._plain:
+            self._capacity()
         if self._kept is None:
             kept = self.queue.keeps(self.others, simulate=self.full)
             self._kept = {j.deal_id: k for j, k in zip(self.others, kept, strict=True)}
@@ -396,6 +464,8 @@ class _Placement:
         kept = self._kept_now()
         if not any(j.sort_key > job.sort_key and kept[j.deal_id] for j in self.others):
             return []
+        if self._plain:
+            return [j for j, _ in self._behind(self._place(job)[0])]
         jobs = in_order([*self.others, job])
         return self._slipping(jobs, self.queue.keeps(jobs, simulate=self.full), job)
 
@@ -409,25 +479,33 @@ class _Placement:
 
     def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
         """The work's slot at its promise, and the promises that breaks."""
-        jobs = in_order([*self.others, job])
-        slot, keeps = self.queue.placed(jobs, jobs.index(job), simulate=self.full)
-        broken = self._slipping(jobs, keeps, job)
-        if not broken:
-            return slot, ()
-        # Only now are the dates of the deals that slip worth making.
-        planned = self.queue.plan(self.others, simulate=self.full)
-        before = {j.deal_id: s for j, s in zip(self.others, planned, strict=True)}
-        replanned = self.queue.plan(jobs, simulate=self.full)
-        after = {j.deal_id: s for j, s in zip(jobs, replanned, strict=True)}
+        q = self.queue
+        if self._plain:
+            k, span = self._place(job)
+            slot = q.plain_slot(job, span)
+            moved = [
+                (j, q.plain_slot(j, self._spans[j.deal_id]), q.plain_slot(j, after))
+                for j, after in self._behind(k)
+            ]
+        else:
+            jobs = in_order([*self.others, job])
+            slot, keeps = q.placed(jobs, jobs.index(job), simulate=True)
+            broken = self._slipping(jobs, keeps, job)
+            if not broken:
+                return slot, ()
+            # Only now are the dates of the deals that slip worth making.
+            before = {j.deal_id: s for j, s in zip(self.others, q.plan(self.others), strict=True)}
+            after = {j.deal_id: s for j, s in zip(jobs, q.plan(jobs), strict=True)}
+            moved = [(j, before[j.deal_id], after[j.deal_id]) for j in broken]
         knock_on = tuple(
             KnockOn(
                 j.deal_id,
                 deals[j.deal_id].title if j.deal_id in deals else "",
                 j.promised,
-                before[j.deal_id].safe_finish,
-                after[j.deal_id].safe_finish,
+                was.safe_finish,
+                now.safe_finish,
             )
-            for j in broken
+            for j, was, now in moved
             if j.promised is not None
         )
         return slot, knock_on

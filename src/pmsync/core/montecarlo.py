@@ -76,6 +76,12 @@ class DrawBudget:
         return True
 
 
+def keeps_promise(job: Job, span: tuple[int, int] | None, limit: int) -> bool:
+    """Whether a job's safe finish (the last day of `span`: the plan's, or P80's) falls
+    within the `limit` working days through its promise; True without a promise or work."""
+    return job.promised is None or span is None or span[1] < limit
+
+
 # Per job: P50 and P80 finish as working-day indices (None without Monte-Carlo or when no
 # sample has work) and the share of samples that keep the promise.
 _Percentiles = tuple[list[int | None], list[int | None], list[float | None]]
@@ -153,34 +159,50 @@ class QueuePlan:
     def _keeps(
         jobs: Sequence[Job], spans: list, limits: list[int], p80s: list[int | None]
     ) -> list[bool]:
-        out = []
-        for job, span, limit, p80 in zip(jobs, spans, limits, p80s, strict=True):
-            end = p80 if p80 is not None else None if span is None else span[1]
-            out.append(job.promised is None or end is None or end < limit)
-        return out
+        return [
+            keeps_promise(job, span if p80 is None else (p80, p80), limit)
+            for job, span, limit, p80 in zip(jobs, spans, limits, p80s, strict=True)
+        ]
+
+    def release(self, job: Job) -> int:
+        """The first working day the deal may take: its start date, and no day before today."""
+        return self.cal.index_from(job.start) if job.start and job.start > self.today else 0
+
+    def limits(self, jobs: Sequence[Job]) -> list[int]:
+        """`limit` of each job, the promises not counted before counted in one go."""
+        through = self._through
+        missing = {j.promised for j in jobs if j.promised is not None} - through.keys()
+        if missing:
+            through.update(zip(missing, self.cal.count_each(missing), strict=True))
+        return [0 if j.promised is None else through[j.promised] for j in jobs]
+
+    def limit(self, job: Job) -> int:
+        """Working days through the deal's promise (0 without one): slack, on-time samples
+        and verdicts count to it."""
+        if job.promised is None:
+            return 0
+        # check-date plans the same queue many times: count each promise once.
+        n = self._through.get(job.promised)
+        if n is None:
+            n = self._through[job.promised] = self.cal.count_through(job.promised)
+        return n
+
+    def simulates(self, jobs: Sequence[Job]) -> bool:
+        """Whether these jobs get Monte-Carlo: the queue has evidence or a ranged estimate."""
+        return bool(len(self.evidence.ratios) or self._ranged or any(j.has_range for j in jobs))
+
+    def plain_slot(self, job: Job, span: tuple[int, int] | None) -> Slot:
+        """The slot of a job scheduled without Monte-Carlo."""
+        return self._slot(job, span, self.limit(job), None, None, None)
 
     def _schedule(self, jobs: Sequence[Job], simulate: bool) -> tuple:
         cal = self.cal
-        today = self.today
-        # A deal may start on its start date, and no deal before today.
-        releases = [cal.index_from(j.start) if j.start and j.start > today else 0 for j in jobs]
+        releases = [self.release(j) for j in jobs]
         spans = schedule_units(
             cal.day_units, [(r, cal.units(j.hours)) for r, j in zip(releases, jobs, strict=True)]
         )
-        # Working days through each promise: slack, on-time samples and verdicts count to it.
-        through = self._through
-        limits = []
-        for j in jobs:
-            if j.promised is None:
-                limits.append(0)
-                continue
-            # check-date plans the same queue many times: count each promise once.
-            n = through.get(j.promised)
-            if n is None:
-                n = through[j.promised] = cal.count_through(j.promised)
-            limits.append(n)
-        evidence = len(self.evidence.ratios) or self._ranged or any(j.has_range for j in jobs)
-        if simulate and evidence:
+        limits = self.limits(jobs)
+        if simulate and self.simulates(jobs):
             p50s, p80s, on_time = self._simulate(jobs, releases, limits)
         else:
             p50s, p80s, on_time = [None] * len(jobs), [None] * len(jobs), [None] * len(jobs)

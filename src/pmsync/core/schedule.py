@@ -65,14 +65,35 @@ def schedule_units(day_units: int, jobs: Sequence[tuple[int, int]]) -> list[tupl
     Returns, per job, the indices of its first and last working day with hours, or None
     for a job with nothing left to do.
     """
-    lo = [0]  # interval k spans days lo[k] .. hi[k]-1
-    hi = [_OPEN_END]
-    rem = [day_units]  # units left on day lo[k]; later days of the interval are untouched
-    out: list[tuple[int, int] | None] = []
-    for first_allowed, need in jobs:
+    take = FreeCapacity(day_units).take
+    return [take(first_allowed, need) for first_allowed, need in jobs]
+
+
+class FreeCapacity:
+    """One PM's free capacity as list scheduling takes it, deal after deal. Since a deal's
+    share of a day never depends on deals after it, the capacity left after the first k
+    deals of a queue can be kept (`copy`) and a deal placed there without scheduling
+    those k again: check-date tries its work at several places in a queue."""
+
+    __slots__ = ("day_units", "hi", "lo", "rem")
+
+    def __init__(self, day_units: int) -> None:
+        self.day_units = day_units
+        self.lo = [0]  # interval k spans days lo[k] .. hi[k]-1
+        self.hi = [_OPEN_END]
+        self.rem = [day_units]  # units left on day lo[k]; later days are untouched
+
+    def copy(self) -> FreeCapacity:
+        new = FreeCapacity.__new__(FreeCapacity)
+        new.day_units, new.lo, new.hi, new.rem = self.day_units, self.lo[:], self.hi[:], self.rem[:]
+        return new
+
+    def take(self, first_allowed: int, need: int) -> tuple[int, int] | None:
+        """The first and last working day of a deal that may start on day `first_allowed`
+        and needs `need` units, taken from what is free; None when it needs nothing."""
         if need <= 0:
-            out.append(None)
-            continue
+            return None
+        lo, hi, rem, day_units = self.lo, self.hi, self.rem, self.day_units
         k = bisect_right(hi, first_allowed)
         if lo[k] < first_allowed:
             # The deal may not start yet: leave the days before its start free for others.
@@ -100,8 +121,7 @@ def schedule_units(day_units: int, jobs: Sequence[tuple[int, int]]) -> list[tupl
             lo[k], rem[k] = last + 1, day_units
         else:
             del lo[k], hi[k], rem[k]
-        out.append((first, last))
-    return out
+        return first, last
 
 
 def schedule_sample_lists(
