@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 import subprocess
@@ -213,3 +214,25 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM worklog").fetchone()[0] == 2 * n
     assert conn.execute("SELECT count(*) FROM promise_history").fetchone()[0] >= 1
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_each_install_of_holidays_keeps_its_own_holiday_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two installs on one machine must not throw each other's cached holidays away."""
+    from pmsync.core import calendar
+    from pmsync.storage import holiday_cache
+
+    monkeypatch.setenv("PMSYNC_CACHE_DIR", str(tmp_path))
+    paths = {}
+    for install in ("venv-a", "venv-b"):
+        monkeypatch.setattr(holiday_cache, "_stamp", lambda install=install: install)
+        monkeypatch.setattr(calendar, "NEW_HOLIDAYS", {("US", None, 2027)})
+        monkeypatch.setattr(calendar, "KNOWN_HOLIDAYS", {})
+        monkeypatch.setattr(calendar, "CACHED_HOLIDAYS", {("US", None, 2027): [install]})
+        holiday_cache.save()
+        paths[install] = holiday_cache._path()
+    assert paths["venv-a"] != paths["venv-b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
+    for install, path in paths.items():
+        assert json.loads(path.read_text())["stamp"] == install

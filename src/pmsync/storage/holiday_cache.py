@@ -10,6 +10,7 @@ it is ignored.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 from pathlib import Path
@@ -20,14 +21,20 @@ _loaded = False
 
 
 def _path() -> Path:
+    """One file per installed `holidays` package: two installs on one machine (a venv and
+    pipx, say) would otherwise throw each other's cache away on every switch."""
+    import zlib
+
+    name = f"holidays-{zlib.crc32(_stamp().encode()):08x}.json"
     base = os.environ.get("PMSYNC_CACHE_DIR")
     if base:
-        return Path(base) / "holidays.json"
+        return Path(base) / name
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("pmsync", appauthor=False)) / "holidays.json"
+    return Path(user_cache_dir("pmsync", appauthor=False)) / name
 
 
+@functools.cache
 def _stamp() -> str:
     from importlib.util import find_spec
 
