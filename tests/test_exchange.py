@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
 
-from .conftest import Cli, snapshot
+from .conftest import Cli, new_database, snapshot
 
 HUBSPOT = (
     "\ufeffRecord ID;Deal Name;Associated Company;Amount;Close Date;Deal Stage;Deal owner;"
@@ -201,7 +202,8 @@ def test_export_every_table_as_json_and_csv(team: Cli, tmp_path: Path) -> None:
     team("update", "add", "1", "--signal", "risk", "--", "-5% discount asked")
     team("deal", "log", "1", "3")
     data = team("export", "all", "--format", "json").json()
-    assert set(data) == {"deals", "pms", "estimates", "terms", "updates", "worklog"}
+    assert set(data) >= {"format", "schema", "deals", "pms", "estimates", "terms", "updates"}
+    assert {"worklog", "timeoff", "promise_history", "settings"} <= set(data)
     assert data["pms"][0]["name"] == "Ann" and data["worklog"][0]["hours"] == 3
     assert data["terms"][0]["text"] == "+1 bonus if early"  # JSON is not a spreadsheet
     team("export", "all", "--out", str(tmp_path / "dump"))
@@ -299,3 +301,75 @@ def test_an_output_path_that_cannot_be_written_is_bad_input(team: Cli, tmp_path:
     run = team.fails("export", "deals", "--out", str(missing))
     assert f"cannot write {missing}: there is no folder {missing.parent}" in run.err
     assert "cannot use" in team.fails("calendar", "--out", str(tmp_path)).err
+
+
+# -- the whole database, out and back in ----------------------------------------------
+
+
+def test_export_all_then_import_all_gives_back_the_same_database(team: Cli, tmp_path: Path) -> None:
+    """Every kind of record (PMs with time off, an archived PM, deals in every stage with
+    promise history, estimates, worklog, terms met and open, updates, corrections,
+    settings, calendar identities) leaves and comes back with the same ids, byte for byte."""
+    team("pm", "timeoff", "Ann", "2027-02-01", "2027-02-05", "--reason", "ski")
+    team("pm", "add", "Cy", "--capacity", "20")
+    team("deal", "update", "1", "--promised", "2027-01-22")
+    team("estimate", "add", "1", "44", "--low", "40", "--high", "60", "--by", "Ann")
+    team("deal", "log", "1", "6", "--note", "kickoff")
+    team("worklog", "update", "1", "--hours", "5")
+    team("term", "add", "1", "Pay 30% on go-live", "--due", "+3w", "--kind", "payment",
+         "--amount", "9000")  # fmt: skip
+    team("term", "add", "2", "SLA 99.9", "--due", "+5w", "--kind", "sla")
+    team("term", "met", "2")
+    team("term", "ack", "1", "--by", "Ann")
+    team("update", "add", "1", "Sponsor leaves", "--signal", "churn-risk", "--by", "Sam")
+    team("deal", "update", "3", "--pm", "Cy")
+    team("estimate", "add", "3", "12")
+    team("deal", "sign", "3")
+    team("deal", "deliver", "3", "--actual-hours", "15")
+    team("deal", "add", "Lost one", "--client", "Hooli")
+    team("deal", "lose", "4", "--reason", "budget")
+    team("pm", "remove", "Cy")
+    team("config", "set", "at_risk_buffer", "3")
+    team("calendar")
+    first = tmp_path / "first.json"
+    assert "records" in team("export", "all", "--format", "json", "--out", str(first)).out
+    document = json.loads(first.read_text())
+    assert all(
+        document[t] for t in ("timeoff", "promise_history", "corrections", "calendar_events")
+    )
+    fresh = Cli(tmp_path / "fresh.db")
+    loaded = fresh("import", "all", str(first), "--json").json()
+    assert loaded["deals"] == 4 and loaded["pms"] == 3
+    second = fresh("export", "all", "--format", "json").out
+    assert second == first.read_text()
+    # And the copy answers as the original does.
+    for args in (["deal", "show", "1", "--json"], ["pm", "list", "--all"], ["weekly-report"]):
+        assert fresh(*args).out == team(*args).out
+
+
+def test_import_all_refuses_what_does_not_fit_and_writes_nothing(team: Cli, tmp_path: Path) -> None:
+    dump = tmp_path / "team.json"
+    team("export", "all", "--format", "json", "--out", str(dump))
+    assert (
+        "holds records; import all loads a whole database into an empty one"
+        in team.fails("import", "all", str(dump)).err
+    )
+    empty = Cli(new_database(tmp_path / "empty.db"))
+    good = json.loads(dump.read_text())
+
+    def refused(document: object, said: str) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(document))
+        assert said in empty.fails("import", "all", str(bad)).err
+
+    refused([1, 2], "not a whole-database export")
+    refused(good | {"schema": 99}, "written by a newer pmsync (schema 99")
+    refused(good | {"invoices": []}, "unknown table 'invoices'")
+    refused(good | {"deals": [*good["deals"][:1], {"id": 9, "colour": "red"}]}, "no field colour")
+    orphan = dict(good["worklog"][0] if good["worklog"] else {}, id=99, deal_id=777, hours=1.0,
+                  on_date="2027-01-04", created="x")  # fmt: skip
+    refused(good | {"worklog": [orphan]}, "points at one that isn't there")
+    wrong = dict(good["deals"][0], stage="won")
+    refused(good | {"deals": [wrong, *good["deals"][1:]]}, "breaks a rule of the schema")
+    (tmp_path / "text.json").write_text("{ not json")
+    assert "is not JSON (line 1" in empty.fails("import", "all", str(tmp_path / "text.json")).err

@@ -220,6 +220,22 @@ class MixedDateOrder(BadInput):
         super().__init__("a date column mixes day-first and month-first dates")
 
 
+class ImportNeedsEmpty(BadInput):
+    """`import all` into a database that holds records."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"{location} holds records")
+        self.location = location
+
+
+class ImportMismatch(BadInput):
+    """A whole-database document that can't be loaded as it is: `why` says what."""
+
+    def __init__(self, source: str, why: str) -> None:
+        super().__init__(f"{source}: {why}")
+        self.source, self.why = source, why
+
+
 class NotADemo(BadInput):
     """`demo --demo-db` naming a file the demo did not build: it is never replaced."""
 

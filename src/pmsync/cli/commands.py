@@ -29,7 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "update": ("pmsync.cli.records", "update_app", "Status updates and intel a seller can act on."),
     "worklog": ("pmsync.cli.records", "worklog_app", "Hours logged: list them, correct them."),
-    "import": ("pmsync.cli.exchange", "import_app", "Bring deals in from CRM exports (CSV)."),
+    "import": (
+        "pmsync.cli.exchange",
+        "import_app",
+        "CRM exports (CSV), or a whole database (JSON).",
+    ),
     "export": ("pmsync.cli.exchange", "export", "Export every record as CSV or JSON."),
     "calendar": (
         "pmsync.cli.exchange",

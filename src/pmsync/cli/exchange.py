@@ -44,6 +44,40 @@ def _read_csv(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
+@import_app.command("all")
+def import_all(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE.json", help="From pmsync export all --format json.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Load a whole database (pmsync export all --format json) into an empty one, every
+    record with its id; refused whole if anything in it does not fit.
+
+    Example: pmsync --db new.db import all team.json"""
+    import json
+
+    from pmsync.present import output
+    from pmsync.service.exchange import import_database
+
+    try:
+        with open(file, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except UnicodeDecodeError:
+        raise BadInput(f"{file} is not UTF-8 text; give the file export all wrote") from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{file} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    counts = import_database(session(ctx), document, file)
+    if as_json:
+        output.print_json(counts)
+        return
+    shown = ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in counts.items() if n)
+    output.say(f"Imported {shown or 'nothing'} from {file}.")
+
+
 @import_app.command("deals")
 def import_deals(
     ctx: typer.Context,
@@ -184,7 +218,11 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export every record, re-importable (export deals | import deals round-trips)."""
+    """Export records as CSV or JSON. `export all --format json` is the whole database in
+    one document, ids and all, that `pmsync import all` loads into an empty database;
+    `export deals` re-imports with `import deals`.
+
+    Example: pmsync export all --format json --out team.json"""
     from pmsync.core.rules import check_choice
     from pmsync.present import output
     from pmsync.present.export import write_csv, write_json
@@ -203,6 +241,22 @@ def export(
         if not parent.is_dir():
             raise BadInput(f"cannot write {out}: there is no folder {parent}")
     written: list[str] = []
+
+    if what == "all" and fmt == "json":
+        # The whole database, every record with its id: `pmsync import all` loads it back.
+        from pmsync.present.export import write_database
+        from pmsync.service.exchange import export_database
+
+        def dump(version: int, data: "dict[str, Table]") -> None:
+            if out is None:
+                write_database(sys.stdout, version, data)
+                return
+            with open(out, "w", encoding="utf-8") as fh:
+                counts = write_database(fh, version, data)
+            output.say(f"Wrote {out} ({sum(counts.values())} records).")
+
+        export_database(session(ctx), dump)
+        return
 
     def write(data: "dict[str, Table]") -> None:
         if fmt == "json":

@@ -167,6 +167,11 @@ _SAY: dict[type, Callable[[Any], str]] = {
     e.NoWorkdays: lambda x: "a PM needs at least one working day (e.g. --workdays mon-fri)",
     e.MixedDateOrder: lambda x: f"{x}; give --date-format",
     e.NotABackup: _not_backup,
+    e.ImportNeedsEmpty: lambda x: (
+        f"{x.location} holds records; import all loads a whole database into an empty one "
+        "(give --db a new file)"
+    ),
+    e.ImportMismatch: lambda x: f"{x.source}: {x.why}; nothing was imported",
     e.NotADemo: lambda x: (
         f"{x.location} is not a database the demo built; it was left untouched "
         "(give --demo-db a new file)"

@@ -46,6 +46,28 @@ def write_json(
     out.write("\n")
 
 
+def write_database(
+    out: IO[str], version: int, tables: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]
+) -> dict[str, int]:
+    """The whole-database document, one record per line, written as the rows come (a big
+    team's database is never held in memory). Returns the records written per table."""
+    from pmsync.present.output import to_json
+
+    counts = {}
+    out.write(f'{{\n  "format": "pmsync",\n  "schema": {int(version)}')
+    for name, (cols, rows) in tables.items():
+        out.write(f',\n  "{name}": [')
+        n = 0
+        for row in rows:
+            out.write(",\n    " if n else "\n    ")
+            out.write(to_json(dict(zip(cols, row, strict=True)), indent=None))
+            n += 1
+        out.write("\n  ]" if n else "]")
+        counts[name] = n
+    out.write("\n}\n")
+    return counts
+
+
 def calendar_file(events: Sequence[CalendarEvent], now: datetime | None = None) -> bytes:
     """An RFC 5545 calendar of all-day events, with a VALARM `remind_days` before where
     that is set."""

@@ -86,10 +86,10 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def to_json(data: Any) -> str:
+def to_json(data: Any, indent: int | None = 2) -> str:
     """Readable UTF-8 JSON; the control characters json leaves raw (C1, bidi overrides)
     are written as \\u escapes: the same data, and nothing a terminal acts on."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=_default)
     if text.replace("\n", "").isprintable():
         return text
     return "".join(c if c == "\n" or _shown(c) == c else _json_escape(c) for c in text)

@@ -41,6 +41,76 @@ def import_deals(
 Table = tuple[list[str], Iterator[tuple]]
 
 
+def export_database(session: Session, write: Callable[[int, dict[str, Table]], None]) -> None:
+    """Hand `write` the schema version and every table of the database, whole (ids,
+    stamps and all), read in one consistent view and streamed."""
+    from pmsync.storage.schema import SCHEMA_VERSION
+    from pmsync.storage.store import DATABASE_TABLES
+
+    with session.reading() as store:
+        write(SCHEMA_VERSION, {table: store.dump(table) for table in DATABASE_TABLES})
+
+
+def import_database(session: Session, document: object, source: str) -> dict[str, int]:
+    """Load a whole-database document (`export all --format json`) into an empty
+    database, with the same ids: one batch, refused whole if anything in it does not fit.
+    Returns the rows loaded per table."""
+    from pmsync.errors import ImportMismatch, ImportNeedsEmpty
+    from pmsync.storage.schema import SCHEMA_VERSION
+    from pmsync.storage.store import DATABASE_TABLES
+
+    tables = _check_document(document, source, SCHEMA_VERSION, DATABASE_TABLES)
+    with session.store() as store:
+        with store.snapshot():
+            if store.holds_records():
+                raise ImportNeedsEmpty(session.location)
+            for table, rows in tables.items():
+                known = set(store.columns(table))
+                for i, row in enumerate(rows, 1):
+                    unknown = sorted(set(row) - known)
+                    if unknown:
+                        raise ImportMismatch(
+                            source, f"{table} record {i} has no field {unknown[0]}"
+                        )
+        batch = session.batch()
+        batch.database_is_empty(ImportNeedsEmpty(session.location))
+        if tables.get("settings"):
+            # A new database may hold settings already (a default written on creation).
+            batch.clear_settings()
+        for table in DATABASE_TABLES:
+            mismatch = ImportMismatch(source, f"a {table} record breaks a rule of the schema")
+            batch.insert_rows(table, tables.get(table, []), mismatch)
+        batch.references_hold(ImportMismatch(source, "a record points at one that isn't there"))
+        store.apply(batch.steps)
+    return {table: len(rows) for table, rows in tables.items()}
+
+
+def _check_document(
+    document: object, source: str, version: int, known: Sequence[str]
+) -> dict[str, list[dict]]:
+    from pmsync.errors import ImportMismatch
+
+    if not isinstance(document, dict) or document.get("format") != "pmsync":
+        raise ImportMismatch(
+            source, "not a whole-database export (pmsync export all --format json)"
+        )
+    schema = document.get("schema")
+    if not isinstance(schema, int) or schema > version:
+        raise ImportMismatch(
+            source, f"written by a newer pmsync (schema {schema}; this one knows {version})"
+        )
+    tables: dict[str, list[dict]] = {}
+    for name, rows in document.items():
+        if name in ("format", "schema"):
+            continue
+        if name not in known:
+            raise ImportMismatch(source, f"unknown table {name!r}")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ImportMismatch(source, f"{name} is not a list of records")
+        tables[name] = rows
+    return tables
+
+
 def export(
     session: Session, tables: Sequence[str], write: Callable[[dict[str, Table]], None]
 ) -> None:

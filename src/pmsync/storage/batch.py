@@ -96,6 +96,9 @@ class Batch:
         """This database holds the demo team: the demo may rebuild it, and nothing else."""
         self.set_setting(DEMO_MARK, 1)
 
+    def clear_settings(self) -> None:
+        self._add(Write("DELETE FROM settings"))
+
     # -- PMs -----------------------------------------------------------------------------
     def add_pm(self, pm: PM) -> int:
         return self._add(
@@ -435,8 +438,11 @@ class Batch:
         )
 
     # -- bulk ------------------------------------------------------------------------------
-    def insert_rows(self, table: str, records: Sequence[dict[str, Any]]) -> None:
-        """Whole tables of rows at once (sample teams, imports), ids included."""
+    def insert_rows(
+        self, table: str, records: Sequence[dict[str, Any]], error: PmsyncError | None = None
+    ) -> None:
+        """Whole tables of rows at once (sample teams, imports), ids included; `error`:
+        what a row the schema refuses means."""
         if not records:
             return
         columns = list(dict.fromkeys(k for r in records for k in r))
@@ -446,8 +452,21 @@ class Batch:
             WriteMany(
                 f"INSERT INTO {table} ({cols}) VALUES ({marks})",
                 [tuple(r.get(c) for c in columns) for r in records],
+                error,
             )
         )
+
+    def database_is_empty(self, error: PmsyncError) -> None:
+        """No record of any kind is there yet (a whole database is loaded only into one)."""
+        from pmsync.storage.backend import RECORD_TABLES
+
+        self.require(
+            " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in RECORD_TABLES), (), error
+        )
+
+    def references_hold(self, error: PmsyncError) -> None:
+        """Every reference in the database points at a record (checked before commit)."""
+        self.require("NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check)", (), error)
 
     def import_deal(self, record: Mapping[str, Any], hours: float | None, signed: bool) -> None:
         """A deal from a CRM row (`record` holds its stored columns), with the CRM's hours as

@@ -578,6 +578,16 @@ class Store:
             )
         }
 
+    def columns(self, table: str) -> list[str]:
+        """A table's columns, as this pmsync's schema has them."""
+        return [r[1] for r in self.backend.query(f"PRAGMA table_info({table})")]
+
+    def dump(self, table: str) -> tuple[list[str], Iterator[tuple]]:
+        """Every row of one of DATABASE_TABLES, every column, in a fixed order."""
+        order = _KEYED_BY_TEXT.get(table, "id")
+        cur = self.backend.query(f'SELECT * FROM {table} ORDER BY "{order}"')
+        return [c[0] for c in cur.description], iter(cur)
+
     def export_rows(self, table: str) -> tuple[list[str], Iterator[tuple]]:
         cur = self.backend.query(_EXPORT_SQL[table])
         return [c[0] for c in cur.description], iter(cur)
@@ -585,6 +595,22 @@ class Store:
 
 # The settings row that marks a database the demo built (no team setting has this name).
 DEMO_MARK = "demo_database"
+# Every table a person's data lives in, in the order a whole database is loaded (each
+# table's references before it; a deal and its signing estimate are checked at commit).
+DATABASE_TABLES = (
+    "settings",
+    "pms",
+    "timeoff",
+    "deals",
+    "estimates",
+    "worklog",
+    "terms",
+    "updates",
+    "promise_history",
+    "corrections",
+    "calendar_events",
+)
+_KEYED_BY_TEXT = {"settings": "key", "calendar_events": "key"}
 EXPORT_TABLES = ("deals", "pms", "estimates", "terms", "updates", "worklog")
 _EXPORT_SQL = {
     "deals": "SELECT d.id, "
