@@ -54,15 +54,18 @@ def test_hubspot_export_with_bom_semicolons_currency_and_day_first_dates(
     assert deals["9003"]["value"] == 1200 and deals["9003"]["stage"] == "lost"
 
 
-def test_salesforce_export_with_month_first_dates_probability_and_kind(
+def test_salesforce_export_with_month_first_dates_probability_and_no_kind(
     cli: Cli, tmp_path: Path
 ) -> None:
-    cli("import", "deals", write(tmp_path, "sf.csv", SALESFORCE))
+    """Salesforce's Type (New Customer, ...) is a sales category, not the kind of work whose
+    efforts the forecast compares: it is listed as not imported."""
+    run = cli("import", "deals", write(tmp_path, "sf.csv", SALESFORCE), "--json").json()
+    assert "Type" in run["unknown_columns"]
     deals = {d["external_id"]: d for d in cli("deal", "list", "--stage", "all", "--json").json()}
     assert (deals["006A1"]["value"], deals["006A1"]["probability"], deals["006A1"]["kind"]) == (
         45000,
         60,
-        "migration",
+        None,
     )
     assert deals["006A2"]["stage"] == "signed" and deals["006A2"]["signed_on"] == "2026-12-31"
     assert deals["006A2"]["value"] == 9999.99
@@ -178,7 +181,9 @@ def test_unreadable_files_are_bad_input(cli: Cli, tmp_path: Path) -> None:
     assert "cannot read" in cli.fails("import", "deals", str(tmp_path / "missing.csv")).err
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\xff\xfe\x00\x00garbage")
-    assert "not UTF-8" in cli.fails("import", "deals", str(binary)).err
+    assert "starts like UTF-16 text but isn't" in cli.fails("import", "deals", str(binary)).err
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert "not a text file" in cli.fails("import", "deals", str(binary)).err
     no_title = write(tmp_path, "nt.csv", "foo,bar\n1,2\n")
     assert "no title column" in cli.fails("import", "deals", no_title).err
 

@@ -13,35 +13,21 @@ from pmsync.errors import BadInput
 
 if TYPE_CHECKING:
     from pmsync.core.crm import Rejected
-    from pmsync.service.exchange import ImportResult
+    from pmsync.core.crm import Table as CsvTable
+    from pmsync.service.exchange import ImportResult, Table
 
 import_app = typer.Typer(help=summary("import"), no_args_is_help=True)
 
 
-def _read_csv(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) rows; UTF-8 with or without BOM, `,` or `;`."""
-    import csv
-    import io
+def _read_csv(path: str, encoding: str | None) -> "CsvTable":
+    """The CRM export at `path` (or stdin for -), decoded and split (core.crm.read_table)."""
+    from pmsync.core.crm import read_table
 
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text; export it from the CRM as UTF-8 CSV") from None
-    if not text.strip():
-        raise BadInput(f"{path} is empty")
-    first = text.splitlines()[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-        rows = [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise BadInput(f"{path} is not a readable CSV file: {exc}") from None
-    return header, rows
+    return read_table(raw, path, encoding)
 
 
 @import_app.command("all")
@@ -109,6 +95,14 @@ def import_deals(
             "column can't tell day/month from month/day (e.g. %d/%m/%Y).",
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The file's text encoding when it isn't detected (default: UTF-8, UTF-16 "
+            "with a BOM, else Windows-1252).",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -128,8 +122,8 @@ def import_deals(
 
     fields_map = _parse_map(mapping or [])
     stages = _parse_stage_map(stage_map or [])
-    header, rows = _read_csv(file)
-    parsed = parse_rows(header, rows, fields_map, stages, date_format)
+    table = _read_csv(file, encoding)
+    parsed = parse_rows(table.header, table.rows, fields_map, stages, date_format)
 
     def refusals(result: "ImportResult") -> "list[Rejected]":
         return sorted(parsed.rejected + result.refused, key=lambda r: r.line)
@@ -226,7 +220,7 @@ def export(
     from pmsync.core.rules import check_choice
     from pmsync.present import output
     from pmsync.present.export import write_csv, write_json
-    from pmsync.service.exchange import EXPORT_TABLES, Table
+    from pmsync.service.exchange import EXPORT_TABLES
     from pmsync.service.exchange import export as read_tables
 
     what = check_choice(what, (*EXPORT_TABLES, "all"), "table")

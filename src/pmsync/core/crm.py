@@ -38,6 +38,8 @@ FIELDS = (
     "actual_hours",
     "lost_reason",
 )
+# A CRM's "type" (HubSpot's newbusiness, Salesforce's New Customer) is a sales category,
+# not the kind of work whose efforts the forecast compares: it is left out on purpose.
 ALIASES: dict[str, str] = {
     # HubSpot
     "deal name": "title",
@@ -47,18 +49,31 @@ ALIASES: dict[str, str] = {
     "deal owner": "seller",
     "record id": "external_id",
     "associated company": "client",
+    "associated company (primary)": "client",
     "company name": "client",
     "company": "client",
     "deal probability": "probability",
-    "deal type": "kind",
-    # Salesforce
+    # Salesforce reports, and Data Loader's API names
     "opportunity name": "title",
     "account name": "client",
     "stage": "stage",
     "probability (%)": "probability",
     "opportunity owner": "seller",
     "opportunity id": "external_id",
-    "type": "kind",
+    "stagename": "stage",
+    "closedate": "close_date",
+    "account.name": "client",
+    # Pipedrive ("Deal - Title", ...: the prefix is dropped before looking here)
+    "organization": "client",
+    "organisation": "client",
+    "value": "value",
+    "status": "status",
+    "owner": "seller",
+    "expected close date": "close_date",
+    "won time": "signed_on",
+    "lost reason": "lost_reason",
+    # Zoho
+    "closing date": "close_date",
     # ours, and their usual spellings
     **{f: f for f in FIELDS},
     "external id": "external_id",
@@ -71,7 +86,16 @@ ALIASES: dict[str, str] = {
 DATE_FIELDS = ("promised", "start", "signed_on", "close_date", "delivered_on")
 MONEY_FIELDS = ("value",)
 NUMBER_FIELDS = ("probability", "hours", "actual_hours")
-STAGE_DEFAULTS = (("won", "signed"), ("lost", "lost"))
+# Stage words, whole words in any case: a lost word beats a won one ("Closed Lost - won by
+# competitor" is lost). HubSpot's internal ids, and the usual translations.
+LOST_WORDS = frozenset(
+    {"lost", "closedlost", "verloren", "perdu", "perdue", "perdido", "perdida", "perso", "persa"}
+)
+WON_WORDS = frozenset(
+    {"won", "closedwon", "gewonnen", "gagné", "gagne", "gagnée", "ganado", "ganada", "vinto"}
+)
+# A generic header that names the title only when nothing better does (Data Loader: NAME).
+WEAK_ALIASES = {"name": "title"}
 
 
 @dataclass
@@ -93,17 +117,125 @@ class Parsed:
     unknown_columns: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Table:
+    """A CRM export's header and rows: (line where the record starts, cells)."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    encoding: str
+    delimiter: str
+    footer: list[str] = field(default_factory=list)  # trailing lines that were no records
+
+
+def read_table(raw: bytes, source: str, encoding: str | None = None) -> Table:
+    """Decode and split a CSV as CRMs and spreadsheets write it: UTF-8 (with or without a
+    BOM), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252 (Excel's "CSV" on
+    Windows); `,`, `;` or tab, whichever the header uses; a report's footer lines skipped."""
+    import csv
+    import io
+
+    if raw.startswith(b"PK\x03\x04"):
+        raise BadInput(
+            f"{source} is an Excel workbook (.xlsx), not CSV; in Excel use File > Save As > "
+            "CSV UTF-8 and import that"
+        )
+    text, used = _decode(raw, source, encoding)
+    if not text.strip():
+        raise BadInput(f"{source} is empty")
+    first = text.lstrip("\ufeff").splitlines()[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: (_count_outside_quotes(first, d), d == ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+        rows = []
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            rows.append((start, row))
+    except csv.Error as exc:
+        raise BadInput(
+            f"{source} is not a readable CSV file (line {reader.line_num}): {exc}"
+        ) from None
+    footer = []
+    if len(header) >= 3:
+        # A report ends with lines of one cell ("Confidential Information - Do Not
+        # Distribute", "Copyright ... salesforce.com"): no record has a single field.
+        while rows and sum(1 for c in rows[-1][1] if c.strip()) <= 1:
+            line = rows.pop()[1]
+            if any(c.strip() for c in line):
+                footer.append(" ".join(c.strip() for c in line if c.strip()))
+        footer.reverse()
+    return Table(header, rows, used, delimiter, footer)
+
+
+def _decode(raw: bytes, source: str, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except LookupError:
+            raise BadInput(f"unknown encoding '{encoding}' (e.g. utf-8, cp1252, utf-16)") from None
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{source} is not {encoding} text (byte {exc.start})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise BadInput(
+                f"{source} starts like UTF-16 text but isn't; save it again as CSV UTF-8"
+            ) from None
+    if b"\x00" in raw[:4096]:
+        raise BadInput(f"{source} is not a text file (a CSV export is text)")
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise BadInput(f"{source}: unknown text encoding; give --encoding") from None
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    quoted, n = False, 0
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == delimiter and not quoted:
+            n += 1
+    return n
+
+
+def _header_key(name: str) -> str:
+    key = name.strip().lstrip("\ufeff").strip().lower()
+    # Pipedrive prefixes every column with its object: "Deal - Title", "Organization - Name".
+    if key.startswith("deal - "):
+        key = key[len("deal - ") :]
+        return {"title": "deal name", "id": "record id"}.get(key, key)
+    return key
+
+
 def columns_for(header: Sequence[str], mapping: dict[str, str]) -> tuple[dict[int, str], list]:
     """Column index -> field; unknown columns are listed, not fatal (CRMs export plenty)."""
     chosen: dict[int, str] = {}
     unknown = []
-    for i, name in enumerate(header):
-        key = name.strip().lstrip("\ufeff").strip().lower()
-        target = mapping.get(key) or ALIASES.get(key)
+    keys = [_header_key(name) for name in header]
+    for i, (name, key) in enumerate(zip(header, keys, strict=True)):
+        target = mapping.get(name.strip().lower()) or mapping.get(key) or ALIASES.get(key)
         if target and target not in chosen.values():
             chosen[i] = target
-        elif not target:
+        elif not target and key not in WEAK_ALIASES:
             unknown.append(name.strip())
+    for i, key in enumerate(keys):
+        weak = WEAK_ALIASES.get(key)
+        if weak and i not in chosen:
+            if weak in chosen.values():
+                unknown.append(header[i].strip())
+            else:
+                chosen[i] = weak
     if "title" not in chosen.values():
         raise BadInput(
             "no title column found (looked for Deal Name, Opportunity Name, title); "
@@ -113,24 +245,37 @@ def columns_for(header: Sequence[str], mapping: dict[str, str]) -> tuple[dict[in
 
 
 def map_stage(text: str, overrides: Sequence[tuple[str, str]]) -> str:
-    """CRM stage -> ours: an exact override first, then won -> signed, lost -> lost."""
+    """CRM stage -> ours: an exact override first, then our own words, then a lost word
+    (lost beats won), then a won word, else pipeline. Words are whole: "Wonderland" is
+    not won."""
     lowered = text.strip().lower()
     for crm, ours in overrides:
         if lowered == crm:
             return ours
     if lowered in ("pipeline", "signed", "active", "delivered", "lost"):
         return lowered
-    for needle, ours in STAGE_DEFAULTS:
-        if needle in lowered:
-            return ours
+    words = set(re.findall(r"\w+", lowered))
+    if words & LOST_WORDS:
+        return "lost"
+    if words & WON_WORDS:
+        return "signed"
     return "pipeline"
 
 
 _MONEY_JUNK = re.compile(r"[^\d,.\-]")
+# What makes an amount a guess: a magnitude (48k, 1.2M, 3 Mio), a range, or "about".
+_INEXACT = re.compile(
+    r"\d\s*(k|m|mm|mn|bn|b|mio|mrd|tsd|thousand|million|billion)\b"
+    r"|\d\s*-\s*\d|~|\b(ca|approx|about|circa|around|env)\b",
+    re.IGNORECASE,
+)
 
 
 def parse_amount(text: str) -> float:
-    """`$12,500.00`, `12.500,00 €`, `EUR 12 500` -> 12500.0."""
+    """`$12,500.00`, `12.500,00 €`, `EUR 12 500` -> 12500.0. An amount that can't be read
+    exactly (`€48k`, `1.2M`, `about 5000`) is refused: a guess would be a wrong number."""
+    if _INEXACT.search(text.replace("\u00a0", " ")):
+        raise ValueError(f"'{text}' is not an exact amount (write it in full, e.g. 48000)")
     cleaned = _MONEY_JUNK.sub("", text.replace("\u00a0", "").replace(" ", ""))
     if not cleaned or not re.search(r"\d", cleaned):
         raise ValueError(text)
@@ -165,7 +310,8 @@ def date_order(values: Sequence[str]) -> str | None:
         m = _NUMERIC.match(v.strip())
         if m:
             a, b = int(m.group(1)), int(m.group(2))
-            dmy |= a > 12
+            # 08.12.2026: dotted dates are day-first wherever they are written.
+            dmy |= a > 12 or "." in v
             mdy |= b > 12
     if dmy and mdy:
         raise MixedDateOrder()
@@ -182,9 +328,11 @@ def parse_crm_date(text: str, order: str | None, fmt: str | None) -> date:
         a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if year < 100:
             year += 2000
-        if order is None and a != b and a <= 12 and b <= 12:
+        dotted = "." in raw
+        if order is None and a != b and a <= 12 and b <= 12 and not dotted:
             raise ValueError(f"'{raw}' could be day/month or month/day; give --date-format")
-        day, month = (a, b) if order == "dmy" or (order is None and a > 12) else (b, a)
+        day_first = order == "dmy" or (order is None and (a > 12 or dotted))
+        day, month = (a, b) if day_first else (b, a)
         return date(year, month, day)
     from dateutil import parser
 
@@ -231,8 +379,11 @@ def parse_rows(
                 elif name in MONEY_FIELDS:
                     try:
                         values[name] = parse_amount(raw)
-                    except ValueError:
-                        raise ValueError(f"unreadable amount '{raw}'") from None
+                    except ValueError as exc:
+                        said = str(exc)
+                        raise ValueError(
+                            said if "exact" in said else f"unreadable amount '{raw}'"
+                        ) from None
                 elif name in NUMBER_FIELDS:
                     try:
                         number = float(raw.rstrip("%").strip().replace(",", "."))
@@ -245,9 +396,13 @@ def parse_rows(
                     else:
                         check_hours(number, "hours")
                     values[name] = number
-                elif name == "stage":
+                elif name in ("stage", "status"):
                     values[name] = map_stage(raw, stage_map)
                 elif name == "id":
+                    if not raw.isdigit():
+                        # Data Loader's ID (0065g00000XyZ...) is the CRM's id, not ours.
+                        values.setdefault("external_id", raw)
+                        continue
                     values[name] = int(raw)
                 else:
                     values[name] = raw
@@ -258,6 +413,12 @@ def parse_rows(
             result.rejected.append(Rejected(line, "no title"))
             continue
         values.setdefault("client", "(no client)")
+        # Pipedrive's status says won, lost or open; its stage is only the step.
+        status = values.pop("status", None)
+        if status in ("signed", "lost"):
+            values["stage"] = status
+        elif status is not None and values.get("stage") in ("signed", "lost"):
+            values["stage"] = "pipeline"
         close = values.pop("close_date", None)
         if values.get("stage") == "signed" and close and not values.get("signed_on"):
             values["signed_on"] = close

@@ -38,6 +38,8 @@ def plan_import(
     result = ImportResult()
     pms = store.pm_ids()
     by_external: dict[str, int] = {}
+    # A spreadsheet that touched the export turned 0042 into 42: such ids still match.
+    by_number: dict[str, int] = {}
     current: dict[int, dict[str, Any]] = {}
     cols = ("id", "stage", "pm_id", *_DEAL_COLUMNS)  # current values, to find changes
     for r in store.deal_rows(cols):
@@ -45,6 +47,7 @@ def plan_import(
         current[rec["id"]] = rec
         if rec["external_id"]:
             by_external[rec["external_id"]] = rec["id"]
+            by_number.setdefault(_as_number(rec["external_id"]), rec["id"])
     latest = store.latest_estimate_hours()
     seen_external: set[str] = set()
     for n, row in enumerate(rows):
@@ -65,6 +68,9 @@ def plan_import(
         if ext:
             seen_external.add(ext)
         target = by_external.get(ext) if ext else None
+        if target is None and ext and _as_number(ext) in by_number:
+            target = by_number[_as_number(ext)]
+            f["external_id"] = current[target]["external_id"]  # keep the id as stored
         if (
             target is None
             and not ext
@@ -85,6 +91,12 @@ def plan_import(
     if progress:
         progress(len(rows))
     return result
+
+
+def _as_number(external_id: str) -> str:
+    """An all-digit id without its leading zeros (what a spreadsheet leaves of it)."""
+    text = external_id.strip()
+    return text.lstrip("0") or "0" if text.isdigit() else text
 
 
 def _add(batch: Batch, f: dict[str, Any], pm_id: int | None, today: date) -> None:
