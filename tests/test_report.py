@@ -317,7 +317,9 @@ def test_email_parses_into_text_and_html_with_the_headers(office: Cli) -> None:
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["To"] == "sales-pm@example.com, lead@example.com"
     assert msg["From"] == "pmsync@example.com"
-    assert msg["Subject"] == "pmsync week of 11 Jan 2027: 2 promises at risk, 2 terms due"
+    assert msg["Subject"] == (
+        "pmsync week of 11 Jan 2027: 1 promise unrealistic, 1 promise at risk, 2 terms due"
+    )
     assert msg["Date"] and msg["Message-ID"].endswith("@example.com>")
     parts = list(msg.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
@@ -350,3 +352,77 @@ def test_email_sender_defaults_to_the_setting(office: Cli) -> None:
 )
 def test_bad_report_options_exit_2(office: Cli, args, message) -> None:
     assert message in office.fails("weekly-report", *args).err
+
+
+# -- what happened, and whether promises held --------------------------------------------
+
+
+def _report(cli: Cli) -> dict:
+    return cli("weekly-report", "--format", "json").json()
+
+
+def test_promises_kept_by_seller_and_pm_as_they_stood_and_as_first_made(team: Cli) -> None:
+    """Deal 1 (Sam, Ann) promised 15 Jan, moved to 22 Jan, delivered 20 Jan: kept as it
+    stood, not as first made. Deal 2 (Ann) promised 29 Jan, delivered 1 Feb: missed."""
+    team("deal", "update", "1", "--promised", "2027-01-22")
+    team("deal", "deliver", "1", "--on", "2027-01-20")
+    team("deal", "deliver", "2", "--on", "2027-02-01")
+    later = Cli(team.db, "2027-02-03")
+    kept = _report(later)["promises_kept"]
+    assert kept["team"] == {
+        "who": "team",
+        "delivered": 2,
+        "on_time": 1,
+        "on_time_first_promise": 0,
+        "moves": 1,
+        "on_time_rate": 0.5,
+    }
+    assert [(k["who"], k["delivered"], k["on_time"]) for k in kept["by_pm"]] == [("Ann", 2, 1)]
+    sellers = {k["who"]: (k["delivered"], k["on_time"]) for k in kept["by_seller"]}
+    assert sellers["Sam"] == (1, 1)
+    text = later("weekly-report", "--format", "text").out
+    assert "Promises kept (last 90 days)" in text
+    assert "1 of 2 delivered deals met the promise as it stood (50%)" in text
+    # 90 days on, those deliveries no longer count.
+    assert _report(Cli(team.db, "2027-05-05"))["promises_kept"]["team"]["delivered"] == 0
+
+
+def test_since_last_week_lists_deliveries_losses_and_closed_terms(team: Cli) -> None:
+    team("term", "add", "1", "Kickoff deck", "--due", "+1w", "--kind", "deadline")
+    team("term", "add", "2", "Uptime", "--due", "+2w", "--kind", "sla")
+    team("deal", "deliver", "1")
+    team("deal", "lose", "3", "--reason", "budget")
+    team("term", "met", "1")
+    team("term", "missed", "2")
+    since = _report(team)["since_last_week"]
+    assert [d["deal_id"] for d in since["delivered"]] == [1]
+    assert [(d["deal_id"], d["lost_reason"]) for d in since["lost"]] == [(3, "budget")]
+    assert [(t["id"], t["status"]) for t in since["terms_closed"]] == [(1, "met"), (2, "missed")]
+    text = team("weekly-report", "--format", "text").out
+    assert "Since last week" in text and "SLA" in text
+    # A week and a day later they are history, not news.
+    assert _report(Cli(team.db, "2027-01-12"))["since_last_week"]["lost"] == []
+
+
+def test_an_active_deal_without_hours_for_two_weeks_is_stale(team: Cli) -> None:
+    team("deal", "log", "1", "2", "--on", "2026-12-14")
+    stale = _report(team)["stale"]
+    assert [(s["deal_id"], s["last_logged"], s["days"]) for s in stale] == [(1, "2026-12-14", 21)]
+    team("deal", "log", "1", "1")
+    assert _report(team)["stale"] == []
+
+
+def test_the_week_s_windows_include_the_day_a_week_ago(team: Cli) -> None:
+    """Deal 1 was signed on the fixture's today, a Monday: the next Monday's report,
+    seven days later, still lists it (a deal signed after a Monday run is never missed)."""
+    next_monday = Cli(team.db, "2027-01-11")
+    assert 1 in [d["deal_id"] for d in _report(next_monday)["newly_signed"]]
+
+
+def test_undated_work_is_spread_where_the_forecast_places_it(cli: Cli) -> None:
+    cli("pm", "add", "Ann", "--capacity", "40")
+    cli("deal", "add", "Open ended", "--client", "C", "--stage", "signed", "--pm", "Ann",
+        "--hours", "80")  # fmt: skip
+    weeks = _report(cli)["capacity"][0]["weeks"]
+    assert [w["confirmed"] for w in weeks[:3]] == [40, 40, 0]
+    assert max(w["utilization"] for w in weeks) <= 1.0

@@ -22,9 +22,15 @@ from pmsync.core.terms import REASON_ORDER, TermReason
 from pmsync.core.terms import reasons as term_reasons
 from pmsync.core.verdicts import AT_RISK, UNREALISTIC, Verdict
 
+# A week's sections cover the last 7 days and today, so that nothing done on the day of one
+# Monday's run (after it) falls between two reports.
 NEW_DAYS = 7
 INTEL_DAYS = 7
 LESSON_DAYS = 90
+# How far back the promises-kept rates look, and when an active deal with no hours logged
+# counts as stale (its forecast assumes work that is not happening).
+KEPT_DAYS = 90
+STALE_DAYS = 14
 # The signals a seller can act on come first; plain info last.
 SIGNAL_ORDER = ("upsell", "churn-risk", "new-logo", "stakeholder-change", "risk", "info")
 assert set(SIGNAL_ORDER) == set(SIGNALS)
@@ -99,6 +105,62 @@ class MissingData:
 
 
 @dataclass(frozen=True, slots=True)
+class PromiseRecord:
+    """A delivered deal and the promise it was measured against."""
+
+    deal_id: int
+    title: str
+    client: str
+    seller: str | None
+    pm: str | None
+    promised: date  # as it stood at delivery
+    first_promised: date  # as first made
+    moves: int
+    delivered_on: date
+
+    @property
+    def on_time(self) -> bool:
+        return self.delivered_on <= self.promised
+
+    @property
+    def on_time_first(self) -> bool:
+        return self.delivered_on <= self.first_promised
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRate:
+    """How one seller's, one PM's or the team's promises fared."""
+
+    who: str
+    delivered: int
+    on_time: int  # by the promise as it stood at delivery
+    on_time_first: int  # by the promise as first made
+    moves: int  # times a promise was moved
+
+
+@dataclass(frozen=True, slots=True)
+class PromisesKept:
+    days: int
+    total: KeptRate
+    by_seller: tuple[KeptRate, ...]
+    by_pm: tuple[KeptRate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SinceLastWeek:
+    delivered: tuple[PromiseRecord, ...]
+    lost: tuple[Deal, ...]
+    terms_closed: tuple[tuple[Term, Deal | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StaleDeal:
+    deal: Deal
+    last_logged: date | None  # None: no hours logged ever
+    days: int  # days since then (or since signing)
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     open_deals: int
     at_risk: int
@@ -125,6 +187,9 @@ class WeeklyReport:
     accuracy: Accuracy
     missing: MissingData
     amounts_at_stake: float = field(default=0.0)
+    since: SinceLastWeek = field(default_factory=lambda: SinceLastWeek((), (), ()))
+    stale: tuple[StaleDeal, ...] = ()
+    kept: PromisesKept | None = None
 
 
 def monday(d: date) -> date:
@@ -143,14 +208,21 @@ def build_report(
     forecasts: dict[int, DealForecast],
     calendars: dict[str, WorkCalendar] | None = None,
     other_deals: Sequence[Deal] = (),
+    kept: Sequence[PromiseRecord] = (),
+    lost: Sequence[Deal] = (),
+    closed_terms: Sequence[Term] = (),
+    last_logged: dict[int, date] | None = None,
 ) -> WeeklyReport:
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
     newest first (all of them, or as many as will be shown);
-    `other_deals`: closed deals that open terms or recent updates point at."""
-    deals = {d.id: d for d in (*other_deals, *open_deals)}
+    `other_deals`: closed deals that open terms or recent updates point at;
+    `kept`: deliveries since `kept_since(today)` with their promises; `lost`, `closed_terms`:
+    deals lost and terms closed since `week_since(today)`; `last_logged`: the last day hours
+    were logged on each active deal."""
+    deals = {d.id: d for d in (*other_deals, *open_deals, *lost)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
-    capacity = _capacity(today, weeks, pms, open_deals, calendars or {})
+    capacity = _capacity(today, weeks, pms, open_deals, calendars or {}, forecasts)
     week_starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
     team = []
     for i, start in enumerate(week_starts):
@@ -186,7 +258,67 @@ def build_report(
             for t in term_items
             if {TermReason.OVERDUE, TermReason.DUE_SOON, TermReason.AT_RISK} & set(t.reasons)
         ),
+        since=SinceLastWeek(
+            tuple(r for r in kept if r.delivered_on >= week_since(today)),
+            tuple(sorted(lost, key=lambda d: d.id)),
+            tuple((t, deals.get(t.deal_id)) for t in closed_terms),
+        ),
+        stale=_stale(today, open_deals, last_logged or {}),
+        kept=promises_kept(kept, KEPT_DAYS),
     )
+
+
+def week_since(today: date) -> date:
+    """The first day of the week's sections: the last 7 days, and today."""
+    return today - timedelta(days=NEW_DAYS)
+
+
+def kept_since(today: date) -> date:
+    return today - timedelta(days=KEPT_DAYS)
+
+
+def promises_kept(records: Sequence[PromiseRecord], days: int) -> PromisesKept:
+    """On-time rates of the deals delivered in the window: the team's, by seller, by PM."""
+
+    def rate(who: str, rows: Sequence[PromiseRecord]) -> KeptRate:
+        return KeptRate(
+            who,
+            len(rows),
+            sum(r.on_time for r in rows),
+            sum(r.on_time_first for r in rows),
+            sum(r.moves for r in rows),
+        )
+
+    def grouped(key: str) -> tuple[KeptRate, ...]:
+        groups: dict[str, list[PromiseRecord]] = {}
+        for r in records:
+            groups.setdefault(getattr(r, key) or "(none)", []).append(r)
+        # The least reliable first: that is where the conversation is.
+        rates = [rate(who, rows) for who, rows in groups.items()]
+        rates.sort(key=lambda k: (k.on_time / k.delivered, -k.delivered, k.who))
+        return tuple(rates)
+
+    return PromisesKept(days, rate("team", records), grouped("seller"), grouped("pm"))
+
+
+def _stale(
+    today: date, open_deals: Sequence[Deal], last_logged: dict[int, date]
+) -> tuple[StaleDeal, ...]:
+    """Active deals with no hours logged for STALE_DAYS: their forecast assumes work that
+    is not happening, so they slip without anyone seeing it."""
+    out = []
+    for d in open_deals:
+        if d.stage != "active":
+            continue
+        last = last_logged.get(d.id)
+        since = last or d.signed_on
+        if since is None:
+            continue
+        days = (today - since).days
+        if days >= STALE_DAYS:
+            out.append(StaleDeal(d, last, days))
+    out.sort(key=lambda s: (-s.days, s.deal.id))
+    return tuple(out)
 
 
 def _at_risk(open_deals: Sequence[Deal], forecasts: dict[int, DealForecast]) -> tuple:
@@ -227,14 +359,14 @@ def _terms(
 
 
 def _newly_signed(today: date, open_deals: Sequence[Deal], terms: Sequence[Term]) -> tuple:
-    since = today - timedelta(days=NEW_DAYS)
+    since = week_since(today)
     by_deal: dict[int, list[Term]] = {}
     for t in terms:
         by_deal.setdefault(t.deal_id, []).append(t)
     fresh = [
         d
         for d in open_deals
-        if d.signed_on and since < d.signed_on <= today and d.stage in LOADED_STAGES
+        if d.signed_on and since <= d.signed_on <= today and d.stage in LOADED_STAGES
     ]
     fresh.sort(key=lambda d: (d.signed_on, d.id))
     return tuple(NewDeal(d, tuple(by_deal.get(d.id, ()))) for d in fresh)
@@ -247,15 +379,21 @@ def _spread(
     hours: float,
     bounds: Sequence[int],
     weeks: Sequence[date],
+    placed: DealForecast | None = None,
 ) -> list[float]:
-    """A deal's hours per reporting week, spread evenly over its window of working days.
+    """A deal's hours per reporting week, spread evenly over its window of working days:
+    from when it may start to its promise; without a promise (or one already past), over
+    the days the forecast places it (`placed`).
 
     `bounds[i]` counts the PM's working days before week i (and `bounds[-1]` before the
     week after the last), so each week's share is integer arithmetic."""
     begin = max(deal.start or today, today)
-    if deal.promised is not None and deal.promised >= begin:
+    until = deal.promised
+    if (until is None or until < begin) and placed is not None and placed.finish is not None:
+        begin, until = max(placed.start or begin, today), placed.finish
+    if until is not None and until >= begin:
         before = cal.count_through(begin - timedelta(days=1))
-        end = cal.count_through(deal.promised)
+        end = cal.count_through(until)
         total = end - before
         if total > 0:
             return [
@@ -273,8 +411,10 @@ def _capacity(
     pms: Sequence[PM],
     open_deals: Sequence[Deal],
     calendars: dict[str, WorkCalendar],
+    forecasts: dict[int, DealForecast] | None = None,
 ) -> tuple:
     starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
+    forecasts = forecasts or {}
     by_pm: dict[str, list[Deal]] = {}
     for d in open_deals:
         if d.pm and d.estimate is not None:
@@ -291,7 +431,7 @@ def _capacity(
             hours = d.remaining_hours or 0.0
             if hours <= 0:
                 continue
-            spread = _spread(cal, today, d, hours, bounds, starts)
+            spread = _spread(cal, today, d, hours, bounds, starts, forecasts.get(d.id))
             if d.stage in LOADED_STAGES:
                 target = [confirmed]
             else:
@@ -326,7 +466,7 @@ def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> 
     for u in updates:
         if (
             u.created
-            and u.created[:10] > since
+            and u.created[:10] >= since
             and u.created[:10] <= today.isoformat()
             and u.deal_id in deals
         ):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pmsync.core.dates import human, iso
 from pmsync.core.models import Deal
-from pmsync.core.report import SIGNAL_ORDER, WeeklyReport
+from pmsync.core.report import SIGNAL_ORDER, KeptRate, PromiseRecord, WeeklyReport
 from pmsync.core.terms import TermReason
 from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
@@ -20,6 +20,7 @@ _REASON_WORDS = {
     TermReason.UNACKNOWLEDGED: "not acked",
     TermReason.AT_RISK: "at risk",
 }
+_KIND_WORDS = {"sla": "SLA"}
 _SIGNAL_WORDS = {
     "upsell": "Upsell",
     "churn-risk": "Churn risk",
@@ -52,10 +53,16 @@ def _pct(u: float | None) -> str:
 
 
 def headline(r: WeeklyReport) -> str:
+    """The report in one line, in the summary's own words: unrealistic promises are not
+    called at risk, so the two never disagree."""
     s = r.summary
-    risky = s.at_risk + s.unrealistic
     due = s.terms_due + s.terms_overdue
-    return f"{_plural(risky, 'promise')} at risk, {_plural(due, 'term')} due"
+    parts = []
+    if s.unrealistic:
+        parts.append(f"{_plural(s.unrealistic, 'promise')} unrealistic")
+    if s.at_risk or not s.unrealistic:
+        parts.append(f"{_plural(s.at_risk, 'promise')} at risk")
+    return ", ".join([*parts, f"{_plural(due, 'term')} due"])
 
 
 def subject(r: WeeklyReport) -> str:
@@ -78,9 +85,12 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
         _summary(r),
         _at_risk(r),
         _terms(r),
+        _since(r),
         _new(r),
+        _stale(r),
         _capacity(r),
         _intel(r),
+        _kept(r),
         _lessons(r),
         _missing(r),
     ]
@@ -239,6 +249,140 @@ def _new(r: WeeklyReport) -> Section:
             ),
         ],
     )
+
+
+def _since(r: WeeklyReport) -> Section:
+    title = "Since last week (last 7 days)"
+    since = r.since
+    if not (since.delivered or since.lost or since.terms_closed):
+        return Section(title, ["Nothing delivered, lost or closed in the last 7 days."])
+    blocks: list[str | Table] = [
+        f"Delivered: {len(since.delivered)} ({sum(d.on_time for d in since.delivered)} on "
+        f"time); lost: {len(since.lost)}; special terms closed: {len(since.terms_closed)}."
+    ]
+    if since.delivered:
+        blocks.append(
+            Table(
+                ["Delivered", "Client", "Seller", "PM", "Promised", "On", "On time"],
+                [
+                    [
+                        Cell(f"#{d.deal_id} {d.title}"),
+                        Cell(d.client),
+                        Cell(d.seller or "-"),
+                        Cell(d.pm or "-"),
+                        Cell(iso(d.promised) or "-"),
+                        Cell(iso(d.delivered_on) or "-"),
+                        Cell("yes" if d.on_time else "no", tone="good" if d.on_time else "bad"),
+                    ]
+                    for d in since.delivered
+                ],
+                wrap=frozenset({0, 1}),
+            )
+        )
+    if since.lost:
+        blocks.append(
+            Table(
+                ["Lost", "Client", "Seller", "Why"],
+                [
+                    [
+                        Cell(_deal(d)),
+                        Cell(d.client),
+                        Cell(d.seller or "-"),
+                        Cell(d.lost_reason or "-"),
+                    ]
+                    for d in since.lost
+                ],
+                wrap=frozenset({0, 1, 3}),
+            )
+        )
+    if since.terms_closed:
+        blocks.append(
+            Table(
+                ["Term", "Deal", "Kind", "Due", "Closed as"],
+                [
+                    [
+                        Cell(f"{t.id}: {t.text}"),
+                        Cell(_deal(d) if d else f"#{t.deal_id}"),
+                        Cell(_KIND_WORDS.get(t.kind, t.kind)),
+                        Cell(iso(t.due) or "-"),
+                        Cell(t.status, tone="bad" if t.status == "missed" else None),
+                    ]
+                    for t, d in since.terms_closed
+                ],
+                wrap=frozenset({0, 1}),
+            )
+        )
+    return Section(title, blocks)
+
+
+def _stale(r: WeeklyReport) -> Section:
+    from pmsync.core.report import STALE_DAYS
+
+    title = f"Stale: active deals with no hours for {STALE_DAYS}+ days"
+    if not r.stale:
+        return Section(title, ["Every active deal had hours logged in the last two weeks."])
+    return Section(
+        title,
+        [
+            "Their forecasts assume the work is going on; ask the PM where it stands.",
+            Table(
+                ["Deal", "Client", "PM", "Last hours", "Days", "Promised"],
+                [
+                    [
+                        Cell(_deal(x.deal)),
+                        Cell(x.deal.client),
+                        Cell(x.deal.pm or "-"),
+                        Cell(iso(x.last_logged) or "never"),
+                        Cell(str(x.days), tone="warn"),
+                        Cell(iso(x.deal.promised) or "-"),
+                    ]
+                    for x in r.stale
+                ],
+                frozenset({4}),
+                wrap=frozenset({0, 1}),
+            ),
+        ],
+    )
+
+
+def _rate(n: int, of: int) -> str:
+    return f"{n}/{of} ({n / of:.0%})" if of else "-"
+
+
+def _kept(r: WeeklyReport) -> Section:
+    kept = r.kept
+    days = kept.days if kept else 90
+    title = f"Promises kept (last {days} days)"
+    if kept is None or not kept.total.delivered:
+        return Section(title, [f"No deal with a promise was delivered in the last {days} days."])
+    t = kept.total
+    blocks: list[str | Table] = [
+        f"{t.on_time} of {_plural(t.delivered, 'delivered deal')} met the promise as it stood "
+        f"({t.on_time / t.delivered:.0%}); {t.on_time_first} met it as first made "
+        f"({t.on_time_first / t.delivered:.0%}); promises were moved {_plural(t.moves, 'time')}."
+    ]
+    for label, rates in (("Seller", kept.by_seller), ("PM", kept.by_pm)):
+        blocks.append(
+            Table(
+                [label, "Delivered", "On time", "As first promised", "Moves"],
+                [
+                    [
+                        Cell(k.who),
+                        Cell(str(k.delivered)),
+                        Cell(
+                            _rate(k.on_time, k.delivered),
+                            tone="bad" if k.on_time / k.delivered < 0.8 else "good",
+                        ),
+                        Cell(_rate(k.on_time_first, k.delivered)),
+                        Cell(str(k.moves)),
+                    ]
+                    for k in rates
+                ],
+                frozenset({1, 2, 3, 4}),
+                wrap=frozenset({0}),
+            )
+        )
+    return Section(title, blocks)
 
 
 def _capacity(r: WeeklyReport) -> Section:
@@ -548,6 +692,32 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 for k, (h, n) in r.accuracy.median_by_kind.items()
             },
         },
+        "since_last_week": {
+            "delivered": [_kept_json(d) for d in r.since.delivered],
+            "lost": [_deal_ref(d) | {"lost_reason": d.lost_reason} for d in r.since.lost],
+            "terms_closed": [
+                {
+                    "id": t.id,
+                    "deal_id": t.deal_id,
+                    "text": t.text,
+                    "kind": t.kind,
+                    "due": iso(t.due),
+                    "status": t.status,
+                }
+                for t, _ in r.since.terms_closed
+            ],
+        },
+        "stale": [
+            _deal_ref(x.deal) | {"last_logged": iso(x.last_logged), "days": x.days} for x in r.stale
+        ],
+        "promises_kept": None
+        if r.kept is None
+        else {
+            "days": r.kept.days,
+            "team": _rate_json(r.kept.total),
+            "by_seller": [_rate_json(k) for k in r.kept.by_seller],
+            "by_pm": [_rate_json(k) for k in r.kept.by_pm],
+        },
         "missing_data": {
             "no_estimate": [d.id for d in r.missing.no_estimate],
             "no_pm": [d.id for d in r.missing.no_pm],
@@ -557,4 +727,30 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 {"deal_id": d.id, "reason": why} for d, why in r.missing.cannot_forecast
             ],
         },
+    }
+
+
+def _kept_json(d: PromiseRecord) -> dict[str, Any]:
+    return {
+        "deal_id": d.deal_id,
+        "title": d.title,
+        "client": d.client,
+        "seller": d.seller,
+        "pm": d.pm,
+        "promised": iso(d.promised),
+        "first_promised": iso(d.first_promised),
+        "moves": d.moves,
+        "delivered_on": iso(d.delivered_on),
+        "on_time": d.on_time,
+    }
+
+
+def _rate_json(k: KeptRate) -> dict[str, Any]:
+    return {
+        "who": k.who,
+        "delivered": k.delivered,
+        "on_time": k.on_time,
+        "on_time_first_promise": k.on_time_first,
+        "moves": k.moves,
+        "on_time_rate": round(k.on_time / k.delivered, 4) if k.delivered else None,
     }

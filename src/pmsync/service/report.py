@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> WeeklyReport:
     """The report for the week of the session's today: forecasts, terms, intel, history;
     `lessons`: how many of the latest deliveries to list (None: all)."""
-    from pmsync.core.report import INTEL_DAYS, build_report, lessons_since
+    from pmsync.core.report import (
+        INTEL_DAYS,
+        build_report,
+        kept_since,
+        lessons_since,
+        week_since,
+    )
     from pmsync.service.forecasting import forecaster
 
     today = session.today
@@ -21,7 +27,8 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
         engine = forecaster(store, today)
         terms = store.terms(open_only=True)
         updates = store.updates(since=today - timedelta(days=INTEL_DAYS))
-        closed = {t.deal_id for t in terms} | {u.deal_id for u in updates}
+        closed_terms = store.terms_closed_between(week_since(today), today)
+        closed = {t.deal_id for t in (*terms, *closed_terms)} | {u.deal_id for u in updates}
         return build_report(
             today=today,
             weeks=weeks,
@@ -34,4 +41,8 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
             forecasts=engine.portfolio(),
             calendars={name: engine.calendar(name) for name in engine.pms},
             other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
+            kept=store.promise_records(kept_since(today), today),
+            lost=store.lost_between(week_since(today), today),
+            closed_terms=closed_terms,
+            last_logged=store.last_logged(),
         )

@@ -297,7 +297,8 @@ class Batch:
     def lose(self, deal_id: int, reason: str | None) -> None:
         self._add(
             Write(
-                "UPDATE deals SET stage = 'lost', lost_reason = ? WHERE id = ?", (reason, deal_id)
+                "UPDATE deals SET stage = 'lost', lost_reason = ?, lost_on = ? WHERE id = ?",
+                (reason, self.now[:10], deal_id),
             )
         )
 
@@ -359,7 +360,12 @@ class Batch:
         )
 
     def set_term_status(self, term_id: int, status: str) -> None:
-        self._add(Write("UPDATE terms SET status = ? WHERE id = ?", (status, term_id)))
+        self._add(
+            Write(
+                "UPDATE terms SET status = ?, closed_on = ? WHERE id = ?",
+                (status, self.now[:10], term_id),
+            )
+        )
 
     def add_update(self, update: Update) -> int:
         return self._add(

@@ -182,6 +182,15 @@ m007_corrections = _statements(
     """
 )
 
+# When a deal was lost and a term closed: the Monday sync lists what happened since the last
+# one. Rows from before keep NULL (their day is not known).
+m008_closing_days = _statements(
+    """
+    ALTER TABLE deals ADD COLUMN lost_on TEXT;
+    ALTER TABLE terms ADD COLUMN closed_on TEXT
+    """
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m001_initial,
     m002_settings,
@@ -190,6 +199,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m005_preconditions,
     m006_batches,
     m007_corrections,
+    m008_closing_days,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,6 +27,7 @@ from pmsync.storage.backend import RECORD_TABLES
 
 if TYPE_CHECKING:
     from pmsync.core.history import History
+    from pmsync.core.report import PromiseRecord
     from pmsync.core.settings import Settings
     from pmsync.storage.backend import Backend, Rows, Step
 
@@ -420,6 +421,67 @@ class Store:
         rows = self.backend.query(sql, (iso(first), iso(last), -1 if limit is None else limit))
         same = _Shared()
         return [_actual(r, same) for r in rows]
+
+    def promise_records(self, first: date, last: date) -> list[PromiseRecord]:
+        """Deals delivered from `first` to `last` that had a promise, each with the promise
+        as first made (the first link of its history) and how often it moved."""
+        from pmsync.core.report import PromiseRecord
+
+        rows = self.backend.query(
+            """
+            SELECT d.id, d.title, d.client, d.seller, p.name, d.promised, d.delivered_on,
+                   (SELECT count(*) FROM promise_history h WHERE h.deal_id = d.id),
+                   (SELECT coalesce(h.old, h.new) FROM promise_history h
+                    WHERE h.deal_id = d.id ORDER BY h.id LIMIT 1)
+            FROM deals d LEFT JOIN pms p ON p.id = d.pm_id
+            WHERE d.stage = 'delivered' AND d.promised IS NOT NULL
+              AND d.delivered_on BETWEEN ? AND ?
+            ORDER BY d.delivered_on, d.id
+            """,
+            (iso(first), iso(last)),
+        )
+        same = _Shared()
+        day = same.date
+        return [
+            PromiseRecord(
+                i,
+                title,
+                client,
+                same.text[seller],
+                same.text[pm],
+                day[promised],
+                day[first_made or promised],
+                moves,
+                day[delivered],
+            )
+            for i, title, client, seller, pm, promised, delivered, moves, first_made in rows
+        ]
+
+    def lost_between(self, first: date, last: date) -> list[Deal]:
+        sql = _DEAL_SELECT + " WHERE d.stage = 'lost' AND d.lost_on BETWEEN ? AND ? ORDER BY d.id"
+        same = _Shared()
+        return [_deal(r, same) for r in self.backend.query(sql, (iso(first), iso(last)))]
+
+    def terms_closed_between(self, first: date, last: date) -> list[Term]:
+        same = _Shared()
+        return [
+            _term(r, same)
+            for r in self._each(
+                "SELECT * FROM terms WHERE status != 'open' AND closed_on BETWEEN ? AND ? "
+                "ORDER BY closed_on, id",
+                (iso(first), iso(last)),
+            )
+        ]
+
+    def last_logged(self) -> dict[int, date]:
+        """The last day hours were logged on each active deal."""
+        return {
+            deal_id: date.fromisoformat(day)
+            for deal_id, day in self.backend.query(
+                "SELECT w.deal_id, max(w.on_date) FROM worklog w "
+                "JOIN deals d ON d.id = w.deal_id WHERE d.stage = 'active' GROUP BY w.deal_id"
+            )
+        }
 
     def deals_by_id(self, ids: Sequence[int]) -> list[Deal]:
         found: list[Deal] = []
