@@ -378,3 +378,23 @@ def test_import_all_refuses_what_does_not_fit_and_writes_nothing(team: Cli, tmp_
     refused(good | {"deals": [wrong, *good["deals"][1:]]}, "breaks a rule of the schema")
     (tmp_path / "text.json").write_text("{ not json")
     assert "is not JSON (line 1" in empty.fails("import", "all", str(tmp_path / "text.json")).err
+
+
+def test_an_unchanged_event_keeps_its_stamp_and_titles_read_as_written(team: Cli) -> None:
+    """A calendar re-syncs an event whose DTSTAMP changed: only a changed event gets a new
+    one. SLA is written as such, and a line break typed in a title does not split it."""
+    import time
+
+    team("term", "add", "1", "Uptime\nreport", "--due", "+2w", "--kind", "sla")
+    first = _events(team("calendar").out.encode())
+    assert "Sla due" not in " ".join(first)
+    term = first["SLA due: Uptime report"]
+    time.sleep(1.1)  # stamps are to the second
+    team("deal", "update", "2", "--promised", "2027-02-05")
+    second = _events(team("calendar").out.encode())
+    unchanged = "Promised: Website relaunch (Acme)"
+    assert second[unchanged].decoded("dtstamp") == first[unchanged].decoded("dtstamp")
+    assert second["SLA due: Uptime report"].decoded("dtstamp") == term.decoded("dtstamp")
+    moved = second["Promised: CRM migration (Globex)"]
+    assert moved.decoded("dtstamp") > first["Promised: CRM migration (Globex)"].decoded("dtstamp")
+    assert int(moved["sequence"]) == 1

@@ -73,7 +73,7 @@ def calendar_file(events: Sequence[CalendarEvent], now: datetime | None = None) 
     that is set."""
     from icalendar import Alarm, Calendar, Event
 
-    stamp = now or datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     cal = Calendar()
     cal.add("prodid", "-//pmsync//pmsync//EN")
     cal.add("version", "2.0")
@@ -83,18 +83,24 @@ def calendar_file(events: Sequence[CalendarEvent], now: datetime | None = None) 
         ev = Event()
         ev.add("uid", e.uid)
         ev.add("sequence", e.sequence)
-        ev.add("dtstamp", stamp)
+        # The stamp of the event's last change: an unchanged event looks unchanged.
+        ev.add("dtstamp", datetime.fromisoformat(e.stamp) if e.stamp else now)
         day: date = e.day
         ev.add("dtstart", day)
         ev.add("dtend", day + timedelta(days=1))
-        ev.add("summary", printable(e.summary))
+        ev.add("summary", printable(_flat(e.summary)))
         ev.add("description", printable(e.description))
         ev.add("transp", "TRANSPARENT")
         if e.remind_days:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Reminder: {printable(e.summary)}")
+            alarm.add("description", f"Reminder: {printable(_flat(e.summary))}")
             alarm.add("trigger", timedelta(days=-int(e.remind_days)))
             ev.add_component(alarm)
         cal.add_component(ev)
     return cal.to_ical()
+
+
+def _flat(text: str) -> str:
+    """A title on one line: the line breaks a person typed become spaces."""
+    return " ".join(text.split())

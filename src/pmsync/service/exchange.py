@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
 from pmsync.storage.exchange import ImportResult
@@ -127,6 +127,11 @@ class CalendarEvent(NamedTuple):
     summary: str
     description: str
     remind_days: int = 0
+    stamp: str = ""  # when the event last changed, UTC, ISO (its DTSTAMP)
+
+
+# How a term's kind is written in a calendar's title.
+_KIND_TITLES = {"sla": "SLA"}
 
 
 def calendar_events(
@@ -180,7 +185,7 @@ def calendar_events(
                     (
                         f"term:{t.id}",
                         t.due,
-                        f"{t.kind.title()} due: {t.text}",
+                        f"{_KIND_TITLES.get(t.kind, t.kind.title())} due: {t.text}",
                         f"Special term {t.id} of deal {deal.id} ({deal.title}, {deal.client})"
                         + (f"; {t.amount:,.0f} at stake" if t.amount else "")
                         + ".",
@@ -189,14 +194,17 @@ def calendar_events(
                 )
         batch = session.batch()
         steps = []
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         for key, day, summary, description, remind in planned:
             print_ = f"{day}|{summary}|{description}|{remind}"
             fingerprint = hashlib.sha1(print_.encode()).hexdigest()
-            steps.append(batch.calendar_event(key, f"{uuid.uuid4()}@pmsync", fingerprint))
+            steps.append(batch.calendar_event(key, f"{uuid.uuid4()}@pmsync", fingerprint, stamp))
         before_write()
         returned = store.apply(batch.steps) if batch.steps else []
     events = []
     for step, (_, day, summary, description, remind) in zip(steps, planned, strict=True):
-        uid, sequence = returned[step][0]
-        events.append(CalendarEvent(uid, sequence, day, summary, description, remind))
+        uid, sequence, stamped = returned[step][0]
+        events.append(
+            CalendarEvent(uid, sequence, day, summary, description, remind, stamped or stamp)
+        )
     return events

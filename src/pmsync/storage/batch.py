@@ -422,21 +422,25 @@ class Batch:
         self._add(Write("DELETE FROM deals WHERE id = ?", (deal_id,)))
 
     # -- calendar identities ---------------------------------------------------------------
-    def calendar_event(self, key: str, new_uid: str, fingerprint: str) -> int:
-        """The event's stable UID and its SEQUENCE, raised in SQL whenever its content
-        changed; a new event takes `new_uid`. The step returns (uid, sequence)."""
+    def calendar_event(self, key: str, new_uid: str, fingerprint: str, stamp: str) -> int:
+        """The event's stable UID, its SEQUENCE (raised in SQL whenever its content
+        changed) and its DTSTAMP (`stamp` when it changed, else the one it had); a new
+        event takes `new_uid`. The step returns (uid, sequence, stamp)."""
         return self._add(
             Write(
-                'INSERT INTO calendar_events ("key", uid, sequence, fingerprint) '
-                'VALUES (?, ?, 0, ?) ON CONFLICT ("key") DO UPDATE SET '
+                'INSERT INTO calendar_events ("key", uid, sequence, fingerprint, stamped) '
+                'VALUES (?, ?, 0, ?, ?) ON CONFLICT ("key") DO UPDATE SET '
                 "sequence = calendar_events.sequence "
                 "+ (calendar_events.fingerprint != excluded.fingerprint), "
-                "fingerprint = excluded.fingerprint RETURNING uid, sequence",
-                (key, new_uid, fingerprint),
+                "stamped = CASE WHEN calendar_events.fingerprint = excluded.fingerprint "
+                "THEN coalesce(calendar_events.stamped, excluded.stamped) "
+                "ELSE excluded.stamped END, "
+                "fingerprint = excluded.fingerprint RETURNING uid, sequence, stamped",
+                (key, new_uid, fingerprint, stamp),
                 returns=True,
                 # An upsert may make no row: its result is the event's row.
                 recall=(
-                    "(SELECT json_array(json_array(uid, sequence)) FROM calendar_events "
+                    "(SELECT json_array(json_array(uid, sequence, stamped)) FROM calendar_events "
                     'WHERE "key" = ?)',
                     (key,),
                 ),

@@ -183,11 +183,13 @@ m007_corrections = _statements(
 )
 
 # When a deal was lost and a term closed: the Monday sync lists what happened since the last
-# one. Rows from before keep NULL (their day is not known).
+# one. Rows from before keep NULL (their day is not known). And when a calendar event last
+# changed, its DTSTAMP: a calendar that sees a new stamp on an unchanged event re-syncs it.
 m008_closing_days = _statements(
     """
     ALTER TABLE deals ADD COLUMN lost_on TEXT;
-    ALTER TABLE terms ADD COLUMN closed_on TEXT
+    ALTER TABLE terms ADD COLUMN closed_on TEXT;
+    ALTER TABLE calendar_events ADD COLUMN stamped TEXT
     """
 )
 
