@@ -204,9 +204,12 @@ def test_json_has_the_contract_keys_and_each_section(office: Cli) -> None:
 
 
 def test_text_is_plain_ascii_100_columns_with_every_section(office: Cli) -> None:
+    """100 columns, or as wide as a table needs to keep titles, dates and numbers whole."""
+    from pmsync.present.document import TEXT_MAX_WIDTH
+
     out = office("weekly-report", "--format", "text").out
     assert "\x1b" not in out
-    assert all(len(line) <= 100 for line in out.splitlines())
+    assert all(len(line) <= TEXT_MAX_WIDTH for line in out.splitlines())
     table_lines = [line for line in out.splitlines() if line and line[0] in "|+"]
     assert table_lines and all(line[-1] in "|+" for line in table_lines), "a table was cropped"
     borders = re.sub(r"[^\x00-\x7f]", "", out)
@@ -426,3 +429,38 @@ def test_undated_work_is_spread_where_the_forecast_places_it(cli: Cli) -> None:
     weeks = _report(cli)["capacity"][0]["weeks"]
     assert [w["confirmed"] for w in weeks[:3]] == [40, 40, 0]
     assert max(w["utilization"] for w in weeks) <= 1.0
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_a_terminal_of_any_width_keeps_each_deal_date_and_amount_whole(
+    office: Cli, width: int
+) -> None:
+    """What a person sees in a terminal `width` columns wide: every at-risk deal with its id
+    and title on one line, every date and amount unbroken, nothing past the edge. A table
+    too wide becomes one record per block rather than losing its Deal column."""
+    import io
+    from datetime import date
+
+    from rich.console import Console
+
+    from pmsync.present import document
+    from pmsync.present import report as view
+    from pmsync.service.report import weekly_report
+    from pmsync.service.session import Session
+
+    report = weekly_report(Session(str(office.db), date.fromisoformat(office.today)), 4)
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False)
+    document.render_rich(view.to_document(report), console, plain=False)
+    out = buf.getvalue()
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(map(len, lines))
+    data = view.to_json(report)
+    assert data["at_risk"]
+    for item in data["at_risk"]:
+        assert any(f"#{item['deal_id']} {item['title']}" in line for line in lines), item
+        assert item["promised"] in out and item["forecast"] in out
+    for term in data["terms_due"]:
+        assert term["due"] in out
+        if term["amount"]:
+            assert f"{term['amount']:,.0f}" in out

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 TEXT_WIDTH = 100
+# Past this a table folds after all: a line longer than this is hard to read anywhere.
+TEXT_MAX_WIDTH = 200
+# How much wider to try when a table does not fit yet.
+_SLACK = 4
 
 
 @dataclass(frozen=True)
@@ -94,15 +98,17 @@ _HEAT_BG = {
 
 
 def render_rich(doc: Document, console: Console, plain: bool) -> None:
-    """On a terminal with colour; `plain` gives ASCII borders and no styles (cron mail)."""
+    """On a terminal with colour; `plain` gives ASCII borders and no styles (cron mail).
+
+    A table never breaks a date, a number or a word to fit: its identifying and fixed
+    columns don't wrap, the others wrap at spaces. A table that can't fit even so, in a
+    narrow terminal, is printed one record per block instead of losing columns."""
     doc = printable(doc)
-    from rich import box
-    from rich.table import Table as RichTable
     from rich.text import Text
 
     def heading(text: str, char: str) -> None:
         console.print(Text(text, style="" if plain else "bold"))
-        console.print(Text(char * min(len(text), TEXT_WIDTH), style="" if plain else "dim"))
+        console.print(Text(char * min(len(text), console.width), style="" if plain else "dim"))
 
     heading(doc.title, "=")
     console.print(Text(doc.subtitle, style="" if plain else "dim"))
@@ -113,57 +119,126 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
             if isinstance(block, str):
                 console.print(Text(block))
                 continue
-            table = RichTable(
-                box=box.ASCII if plain else box.SIMPLE_HEAD,
-                pad_edge=False,
-                show_edge=plain,
-                header_style="" if plain else "bold",
-                safe_box=True,
-            )
-            for i, name in enumerate(block.columns):
-                fixed = block.wrap is not None and i not in block.wrap
-                # Fixed columns (dates, numbers, verdicts) never fold; the others may.
-                table.add_column(
-                    name,
-                    justify="right" if i in block.right else "left",
-                    overflow="fold",
-                    no_wrap=fixed,
-                )
-            for row in block.rows:
-                cells = []
-                for c in row:
-                    style = ""
-                    if not plain:
-                        style = (
-                            _HEAT_BG.get(heat_tone(c.heat) or "", "")
-                            if c.heat is not None
-                            else _RICH_TONES.get(c.tone or "", "")
-                        )
-                    cells.append(Text(c.text, style=style))
-                table.add_row(*cells)
-            console.print(table)
+            if _fits(block, console.width):
+                console.print(_rich_table(block, plain))
+            else:
+                _records(block, console, plain)
 
 
-def render_text(doc: Document) -> str:
-    """Plain text, 100 columns, no escape codes, whatever the terminal: cron mail looks the
-    same as a run by hand."""
+def _fits(block: Table, width: int) -> bool:
+    """Whether the table keeps every column whole at this width (laid out in ASCII, off
+    screen: rich crops a table its own minimum says fits, now and then)."""
     import io
 
     from rich.console import Console
 
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=TEXT_WIDTH,
-        color_system=None,
-        force_terminal=False,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        legacy_windows=False,
-        soft_wrap=False,
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, force_terminal=False).print(
+        _rich_table(block, plain=True)
     )
-    render_rich(doc, console, plain=True)
+    return all(line.rstrip()[-1:] in ("|", "+", "") for line in out.getvalue().splitlines())
+
+
+def _rich_table(block: Table, plain: bool) -> Any:
+    from rich import box
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    table = RichTable(
+        box=box.ASCII if plain else box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=plain,
+        header_style="" if plain else "bold",
+        safe_box=True,
+    )
+    for i, name in enumerate(block.columns):
+        # The first column says which record a row is; fixed columns (dates, numbers,
+        # verdicts) and it never wrap. The others wrap at spaces.
+        fixed = i == 0 or (block.wrap is not None and i not in block.wrap)
+        table.add_column(
+            name,
+            justify="right" if i in block.right else "left",
+            overflow="fold",
+            no_wrap=fixed,
+            min_width=_widest_cell(block, i) if fixed else _longest_word(block, i),
+        )
+    for row in block.rows:
+        table.add_row(*(Text(c.text, style=_style(c, plain)) for c in row))
+    return table
+
+
+def _widest_cell(block: Table, i: int) -> int:
+    """A column that never wraps is as wide as its widest cell (rich would measure only
+    the longest word)."""
+    from rich.cells import cell_len
+
+    return max(cell_len(block.columns[i]), *(cell_len(row[i].text) for row in block.rows))
+
+
+def _longest_word(block: Table, i: int) -> int:
+    """A wrapping column is at least as wide as its longest word: words never break."""
+    words = (w for row in block.rows for w in row[i].text.split())
+    return max(min(len(max(words, key=len, default="")), 40), len(block.columns[i]) // 2, 1)
+
+
+def _style(c: Cell, plain: bool) -> str:
+    if plain:
+        return ""
+    if c.heat is not None:
+        return _HEAT_BG.get(heat_tone(c.heat) or "", "")
+    return _RICH_TONES.get(c.tone or "", "")
+
+
+def _records(block: Table, console: Console, plain: bool) -> None:
+    """A table too wide for the terminal: each record as `column: value` lines."""
+    from rich.text import Text
+
+    width = max(len(name) for name in block.columns)
+    for row in block.rows:
+        for i, (name, cell) in enumerate(zip(block.columns, row, strict=True)):
+            line = Text(f"{name:<{width}}  ", style="" if plain else "dim")
+            line.append(
+                cell.text, style=("" if plain else "bold") if i == 0 else _style(cell, plain)
+            )
+            console.print(line)
+        console.print()
+
+
+def render_text(doc: Document) -> str:
+    """Plain text, no escape codes, whatever the terminal: cron mail looks the same as a
+    run by hand. 100 columns, or wider where a table needs it to keep its titles, dates
+    and numbers whole (text cells wrap at spaces)."""
+    import io
+
+    from rich.console import Console
+
+    def console(width: int, file: Any) -> Console:
+        return Console(
+            file=file,
+            width=width,
+            color_system=None,
+            force_terminal=False,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            legacy_windows=False,
+            soft_wrap=False,
+        )
+
+    def needs(table: Table) -> int:
+        """The narrowest width at which the table keeps every border: rich's own minimum
+        is a guess that a few columns of wrapped text can overrun."""
+        measured = console(TEXT_MAX_WIDTH, io.StringIO()).measure(_rich_table(table, True))
+        width = max(TEXT_WIDTH, measured.minimum)
+        while width < min(measured.maximum, TEXT_MAX_WIDTH) and not _fits(table, width):
+            width += _SLACK
+        return min(width, TEXT_MAX_WIDTH)
+
+    clean = printable(doc)
+    tables = [b for s in clean.sections for b in s.blocks if isinstance(b, Table)]
+    width = max((needs(t) for t in tables), default=TEXT_WIDTH)
+    buf = io.StringIO()
+    render_rich(clean, console(width, buf), plain=True)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
 
