@@ -189,3 +189,26 @@ def test_ids_a_spreadsheet_stripped_of_leading_zeros_still_match(cli: Cli, tmp_p
     assert run["added"] == [] and len(run["updated"]) == 1
     (deal,) = _deals(cli).values()
     assert (deal["external_id"], deal["value"]) == ("0042", 150)
+
+
+def test_the_crm_s_currency_becomes_the_team_s_and_amounts_show_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    run = cli("import", "deals", _file(tmp_path, "p.csv", PIPEDRIVE), "--json").json()
+    assert run["currency"] == "EUR"
+    assert cli("config", "get", "--json").json()["currency"] == "EUR"
+    cli("pm", "add", "Ann", "--capacity", "40")
+    cli("deal", "update", "3", "--pm", "Ann")
+    cli("term", "add", "3", "Final invoice", "--due", "+1w", "--kind", "payment",
+        "--amount", "4500")  # fmt: skip
+    report = cli("weekly-report", "--format", "text").out
+    assert "4,500 EUR" in report
+    assert cli("weekly-report", "--format", "json").json()["summary"]["currency"] == "EUR"
+    # A second file in another currency does not change the team's.
+    other = PIPEDRIVE.replace("EUR", "USD").replace("101,", "201,").replace("102,", "202,")
+    other = other.replace("103,", "203,")
+    assert (
+        cli("import", "deals", _file(tmp_path, "q.csv", other), "--json").json()["currency"] is None
+    )
+    assert cli("config", "get", "--json").json()["currency"] == "EUR"
+    assert "three-letter code" in cli.fails("config", "set", "currency", "euros").err

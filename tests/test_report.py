@@ -464,3 +464,21 @@ def test_a_terminal_of_any_width_keeps_each_deal_date_and_amount_whole(
         assert term["due"] in out
         if term["amount"]:
             assert f"{term['amount']:,.0f}" in out
+
+
+def test_over_100_percent_names_each_pm_once(cli: Cli) -> None:
+    cli("pm", "add", "Ann", "--capacity", "40")
+    cli("deal", "add", "Crunch", "--client", "C", "--stage", "signed", "--pm", "Ann",
+        "--hours", "160", "--promised", "+2w")  # fmt: skip
+    text = cli("weekly-report", "--format", "text").out
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("Over 100%")]
+    assert line.count("Ann") == 1 and line.count("wk ") >= 2
+
+
+def test_a_local_sender_is_pointed_out(office: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pmsync.present.email.default_sender", lambda: "root@localhost")
+    run = office("weekly-report", "--email", "--to", "team@example.com")
+    assert "From: root@localhost" in run.out
+    assert run.err.startswith("pmsync: note: the email comes from root@localhost")
+    quiet = office("weekly-report", "--email", "--to", "t@example.com", "--from", "pm@example.com")
+    assert quiet.err == ""

@@ -151,6 +151,7 @@ def import_deals(
                 "unchanged": result.unchanged,
                 "refused": [{"line": r.line, "reason": r.reason} for r in refused],
                 "unknown_columns": parsed.unknown_columns,
+                "currency": result.currency,
             }
         )
         return
@@ -167,6 +168,8 @@ def import_deals(
         output.say(f"  refuse  line {r.line}: {r.reason}")
     if parsed.unknown_columns:
         output.say("Columns not imported: " + ", ".join(parsed.unknown_columns))
+    if result.currency:
+        output.say(f"Amounts are in {result.currency}: the team's currency from now on.")
 
 
 class _progress:

@@ -82,6 +82,13 @@ def weekly_report(
 
         assert to is not None
         report_from = settings(sess).report_from
+        if not (sender or report_from):
+            guessed = default_sender()
+            if guessed.endswith(("localhost", ".localdomain")) or "." not in guessed:
+                output.warn(
+                    f"the email comes from {guessed}; give --from, or set a sender for "
+                    "every run: pmsync config set report_from pm@example.com"
+                )
 
         doc = view.to_document(report, limit or None)
         msg = build_message(

@@ -74,6 +74,11 @@ ALIASES: dict[str, str] = {
     "lost reason": "lost_reason",
     # Zoho
     "closing date": "close_date",
+    # The amounts' currency (Pipedrive's "Deal - Currency", Salesforce's, HubSpot's code)
+    "currency": "currency",
+    "opportunity currency": "currency",
+    "amount currency": "currency",
+    "deal currency code": "currency",
     # ours, and their usual spellings
     **{f: f for f in FIELDS},
     "external id": "external_id",
@@ -396,6 +401,8 @@ def parse_rows(
                     else:
                         check_hours(number, "hours")
                     values[name] = number
+                elif name == "currency":
+                    values[name] = raw.upper()
                 elif name in ("stage", "status"):
                     values[name] = map_stage(raw, stage_map)
                 elif name == "id":

@@ -190,6 +190,7 @@ class WeeklyReport:
     since: SinceLastWeek = field(default_factory=lambda: SinceLastWeek((), (), ()))
     stale: tuple[StaleDeal, ...] = ()
     kept: PromisesKept | None = None
+    currency: str | None = None  # of deal values and term amounts, when the team set it
 
 
 def monday(d: date) -> date:
@@ -212,6 +213,7 @@ def build_report(
     lost: Sequence[Deal] = (),
     closed_terms: Sequence[Term] = (),
     last_logged: dict[int, date] | None = None,
+    currency: str | None = None,
 ) -> WeeklyReport:
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
     newest first (all of them, or as many as will be shown);
@@ -265,6 +267,7 @@ def build_report(
         ),
         stale=_stale(today, open_deals, last_logged or {}),
         kept=promises_kept(kept, KEPT_DAYS),
+        currency=currency,
     )
 
 

@@ -35,6 +35,10 @@ class Settings:
     report_from: str | None = field(
         default=None, metadata=_spec(str, "From: address of the weekly email")
     )
+    currency: str | None = field(
+        default=None,
+        metadata=_spec(str, "currency of deal values and term amounts, shown beside them (EUR)"),
+    )
 
 
 # name -> (type, help, (low, high) or None), in the order `config get` lists them.
@@ -52,6 +56,10 @@ def parse_setting(key: str, text: str) -> Any:
         typed = kind(text)
     except ValueError:
         raise BadInput(f"setting {key} needs a whole number, not '{text}'") from None
+    if key == "currency":
+        typed = typed.strip().upper()
+        if not (typed.isalpha() and len(typed) == 3):
+            raise BadInput(f"setting currency needs a three-letter code like EUR, not '{text}'")
     if limits is not None and not limits[0] <= typed <= limits[1]:
         raise BadInput(f"setting {key} must be between {limits[0]} and {limits[1]}, not {typed}")
     return typed

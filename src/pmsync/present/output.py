@@ -294,3 +294,8 @@ def records(
         print_json([as_dict(r) for r in rows])
     else:
         table()
+
+
+def warn(text: str) -> None:
+    """A note on stderr that does not stop the command (stdout stays the command's own)."""
+    sys.stderr.write(f"pmsync: note: {printable(text)}\n")

@@ -44,6 +44,13 @@ def _deal(d: Deal) -> str:
     return f"#{d.id} {d.title}"
 
 
+def _money(r: WeeklyReport, amount: float | None) -> str:
+    """An amount with the team's currency, when it is known."""
+    if amount is None:
+        return "-"
+    return f"{fmt(amount)} {r.currency}" if r.currency else fmt(amount)
+
+
 def _pct(u: float | None) -> str:
     if u is None:
         return "off"
@@ -138,7 +145,7 @@ def _summary(r: WeeklyReport) -> Section:
         f"at risk: {s.at_risk:,}.",
         f"Special terms: {s.terms_due:,} due within their reminder window, {s.terms_overdue:,} "
         f"overdue, {s.terms_at_risk:,} at risk from a late forecast"
-        + (f" ({fmt(r.amounts_at_stake)} at stake)." if r.amounts_at_stake else "."),
+        + (f" ({_money(r, r.amounts_at_stake)} at stake)." if r.amounts_at_stake else "."),
         f"Team utilization (confirmed work): {util or 'no PMs'}.",
         f"Signed work not estimated: {_plural(s.unestimated_signed, 'deal')}; signed hours "
         f"not assigned to a PM: {fmt(s.unassigned_hours)} h.",
@@ -195,7 +202,7 @@ def _terms(r: WeeklyReport) -> Section:
             Cell(_deal(t.deal)),
             Cell(t.term.kind),
             Cell(iso(t.term.due) or ""),
-            Cell(fmt(t.term.amount)),
+            Cell(_money(r, t.term.amount)),
             Cell(t.term.acknowledged_by or "-", tone=None if t.term.acknowledged_by else "warn"),
             Cell(
                 ", ".join(_REASON_WORDS[x] for x in t.reasons),
@@ -405,12 +412,15 @@ def _capacity(r: WeeklyReport) -> Section:
             frozenset(range(1, len(weeks) + 2)),
         ),
     ]
-    over = [
-        f"{p.pm} (wk {human(w.week, with_year=False)} {_pct(w.utilization())})"
-        for p in r.capacity
-        for w in p.weeks
-        if (w.utilization() or 0) > 1.0
-    ]
+    over = []
+    for p in r.capacity:
+        weeks_over = [
+            f"wk {human(w.week, with_year=False)} {_pct(w.utilization())}"
+            for w in p.weeks
+            if (w.utilization() or 0) > 1.0
+        ]
+        if weeks_over:  # one entry per PM, however many weeks
+            over.append(f"{p.pm} ({', '.join(weeks_over)})")
     blocks.append("Over 100%: " + (", ".join(over) if over else "nobody") + ".")
     free = sorted(
         ((round(p.free_hours), p.pm) for p in r.capacity if p.free_hours >= 1), reverse=True
@@ -586,6 +596,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "terms_overdue": s.terms_overdue,
             "terms_at_risk": s.terms_at_risk,
             "amount_at_stake": r.amounts_at_stake,
+            "currency": r.currency,
             "utilization": [{"week": iso(w), "confirmed": u} for w, u in s.utilization],
             "signed_unestimated_deals": s.unestimated_signed,
             "signed_unassigned_hours": s.unassigned_hours,

@@ -45,4 +45,5 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
             lost=store.lost_between(week_since(today), today),
             closed_terms=closed_terms,
             last_logged=store.last_logged(),
+            currency=engine.settings.currency,
         )

@@ -24,6 +24,7 @@ class ImportResult:
     updated: list[tuple[int, int, list[str]]] = field(default_factory=list)  # line, id, fields
     unchanged: int = 0
     refused: list[Rejected] = field(default_factory=list)
+    currency: str | None = None  # the file's currency, made the team's (it had none)
 
 
 def plan_import(
@@ -50,10 +51,16 @@ def plan_import(
             by_number.setdefault(_as_number(rec["external_id"]), rec["id"])
     latest = store.latest_estimate_hours()
     seen_external: set[str] = set()
+    currencies = {r.fields["currency"] for r in rows if r.fields.get("currency")}
+    if len(currencies) == 1 and store.settings().currency is None:
+        # Amounts in one currency, and the team has said none: this is the team's.
+        (result.currency,) = currencies
+        batch.set_setting("currency", result.currency)
     for n, row in enumerate(rows):
         if progress and n % 500 == 0:
             progress(n)
         f = dict(row.fields)
+        f.pop("currency", None)
         pm_id = None
         if f.get("pm"):
             found = pms.get(f["pm"].lower())
