@@ -88,6 +88,9 @@ ALIASES: dict[str, str] = {
     "estimate hours": "hours",
     "estimate_hours": "hours",
 }
+# Read from a CRM but not stored per deal: Pipedrive's won/lost/open, which decides the
+# stage, and the currency of the amounts, which becomes the team's when it has none.
+CRM_ONLY = ("status", "currency")
 DATE_FIELDS = ("promised", "start", "signed_on", "close_date", "delivered_on")
 MONEY_FIELDS = ("value",)
 NUMBER_FIELDS = ("probability", "hours", "actual_hours")
@@ -153,14 +156,11 @@ def read_table(raw: bytes, source: str, encoding: str | None = None) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
-        rows = []
-        while True:
-            start = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            rows.append((start, row))
+        rows: list[tuple[int, list[str]]] = []
+        append, last = rows.append, reader.line_num
+        for row in reader:  # a record starts on the line after the previous one ended
+            append((last + 1, row))
+            last = reader.line_num
     except csv.Error as exc:
         raise BadInput(
             f"{source} is not a readable CSV file (line {reader.line_num}): {exc}"
@@ -169,7 +169,7 @@ def read_table(raw: bytes, source: str, encoding: str | None = None) -> Table:
     if len(header) >= 3:
         # A report ends with lines of one cell ("Confidential Information - Do Not
         # Distribute", "Copyright ... salesforce.com"): no record has a single field.
-        while rows and sum(1 for c in rows[-1][1] if c.strip()) <= 1:
+        while rows and len([c for c in rows[-1][1] if c.strip()]) <= 1:
             line = rows.pop()[1]
             if any(c.strip() for c in line):
                 footer.append(" ".join(c.strip() for c in line if c.strip()))
@@ -279,7 +279,9 @@ _INEXACT = re.compile(
 def parse_amount(text: str) -> float:
     """`$12,500.00`, `12.500,00 €`, `EUR 12 500` -> 12500.0. An amount that can't be read
     exactly (`€48k`, `1.2M`, `about 5000`) is refused: a guess would be a wrong number."""
-    if _INEXACT.search(text.replace("\u00a0", " ")):
+    # The check only where it can find something: most amounts are digits and marks.
+    suspect = "~" in text or "-" in text[1:] or text.upper() != text.lower()  # any letter
+    if suspect and _INEXACT.search(text.replace("\u00a0", " ")):
         raise ValueError(f"'{text}' is not an exact amount (write it in full, e.g. 48000)")
     cleaned = _MONEY_JUNK.sub("", text.replace("\u00a0", "").replace(" ", ""))
     if not cleaned or not re.search(r"\d", cleaned):
@@ -360,6 +362,13 @@ def parse_rows(
     for i, name in chosen.items():
         if name in DATE_FIELDS:
             orders[name] = date_order([r[i] for _, r in rows if i < len(r) and r[i].strip()])
+    stages_seen: dict[str, str] = {}
+    # Columns stored as the text they hold (title, client, ids...): no parsing to choose.
+    plain = {
+        name
+        for name in chosen.values()
+        if name not in (*DATE_FIELDS, *MONEY_FIELDS, *NUMBER_FIELDS, *CRM_ONLY, "stage", "id")
+    }
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
@@ -371,7 +380,9 @@ def parse_rows(
                     raw = raw[1:]  # our own formula guard, from `pmsync export`
                 if not raw:
                     continue
-                if name in DATE_FIELDS:
+                if name in plain:
+                    values[name] = raw
+                elif name in DATE_FIELDS:
                     try:
                         values[name] = parse_crm_date(raw, orders.get(name), date_format)
                         if values[name].year > 2200:
@@ -404,7 +415,11 @@ def parse_rows(
                 elif name == "currency":
                     values[name] = raw.upper()
                 elif name in ("stage", "status"):
-                    values[name] = map_stage(raw, stage_map)
+                    # A file names a handful of stages, fifty thousand times.
+                    found = stages_seen.get(raw)
+                    if found is None:
+                        found = stages_seen[raw] = map_stage(raw, stage_map)
+                    values[name] = found
                 elif name == "id":
                     if not raw.isdigit():
                         # Data Loader's ID (0065g00000XyZ...) is the CRM's id, not ours.

@@ -39,6 +39,9 @@ _SIGNING_IS_LAST_ESTIMATE = (
 )
 
 
+# The INSERT of an imported deal, per list of columns.
+_INSERT_DEAL: dict[tuple[str, ...], str] = {}
+
 # What `update_pm` may set.
 PM_COLUMNS = ("name", "email", "capacity", "workdays", "holidays")
 
@@ -482,11 +485,16 @@ class Batch:
         """A deal from a CRM row (`record` holds its stored columns), with the CRM's hours as
         its first estimate, which is its signing estimate when the deal comes in signed.
         Ids chain in SQL: many writers may import at once."""
-        cols = list(record)
+        cols = tuple(record)
+        sql = _INSERT_DEAL.get(cols)
+        if sql is None:  # the same few column lists for every row of a file
+            sql = _INSERT_DEAL[cols] = (
+                f"INSERT INTO deals ({', '.join(cols)}, created) "
+                f"VALUES ({', '.join('?' * len(cols))}, ?)"
+            )
         self._add(
             Write(
-                f"INSERT INTO deals ({', '.join(cols)}, created) "
-                f"VALUES ({', '.join('?' * len(cols))}, ?)",
+                sql,
                 (*record.values(), self.now),
                 error=DuplicateExternalId(str(record.get("external_id"))),
             )
