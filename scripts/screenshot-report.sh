@@ -17,7 +17,7 @@ pmsync --db "$work/demo.db" --today "$today" weekly-report --format html > "$wor
 mkdir -p "$(dirname "$out")"
 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/profile" --hide-scrollbars --window-size=1100,2700 \
+  --user-data-dir="$work/profile" --hide-scrollbars --window-size=1100,3300 \
   --screenshot="$(realpath -m "$out")" "file://$work/report.html" 2> "$work/chromium.log" \
   || { cat "$work/chromium.log" >&2; exit 1; }
 echo "saved $out"

@@ -200,7 +200,7 @@ def _terms(r: WeeklyReport) -> Section:
         [
             Cell(f"#{t.term.id}"),
             Cell(_deal(t.deal)),
-            Cell(t.term.kind),
+            Cell(_KIND_WORDS.get(t.term.kind, t.term.kind)),
             Cell(iso(t.term.due) or ""),
             Cell(_money(r, t.term.amount)),
             Cell(t.term.acknowledged_by or "-", tone=None if t.term.acknowledged_by else "warn"),
