@@ -212,3 +212,18 @@ def test_the_crm_s_currency_becomes_the_team_s_and_amounts_show_it(
     )
     assert cli("config", "get", "--json").json()["currency"] == "EUR"
     assert "three-letter code" in cli.fails("config", "set", "currency", "euros").err
+
+
+def test_an_id_a_spreadsheet_wrote_as_a_number_still_finds_its_deal(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Excel shows a long numeric id as 1.00001E+11 and saves it so: the deal is found by
+    its title and client, and keeps the id it had."""
+    first = "Deal Name,Company,Record ID,Amount\nKept,Acme,100001234567,100\nOther,Hooli,7,5\n"
+    cli("import", "deals", _file(tmp_path, "a.csv", first))
+    mangled = "Deal Name,Company,Record ID,Amount\nKept,Acme,1.00001E+11,150\nOther,Hooli,7.0,6\n"
+    run = cli("import", "deals", _file(tmp_path, "b.csv", mangled), "--json").json()
+    assert run["added"] == [] and len(run["updated"]) == 2
+    deals = _deals(cli)
+    assert (deals["Kept"]["external_id"], deals["Kept"]["value"]) == ("100001234567", 150)
+    assert (deals["Other"]["external_id"], deals["Other"]["value"]) == ("7", 6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,7 @@ def plan_import(
     by_external: dict[str, int] = {}
     # A spreadsheet that touched the export turned 0042 into 42: such ids still match.
     by_number: dict[str, int] = {}
+    by_print: dict[tuple[str, str], int | None] = {}
     current: dict[int, dict[str, Any]] = {}
     cols = ("id", "stage", "pm_id", *_DEAL_COLUMNS)  # current values, to find changes
     for r in store.deal_rows(cols):
@@ -49,6 +51,10 @@ def plan_import(
         if rec["external_id"]:
             by_external[rec["external_id"]] = rec["id"]
             by_number.setdefault(_as_number(rec["external_id"]), rec["id"])
+            # Title and client: what still names a deal when a spreadsheet wrote its id as
+            # 1.00001E+11; kept only where it names one deal.
+            print_ = _fingerprint(rec["title"], rec["client"])
+            by_print[print_] = None if print_ in by_print else rec["id"]
     latest = store.latest_estimate_hours()
     seen_external: set[str] = set()
     currencies = {r.fields["currency"] for r in rows if r.fields.get("currency")}
@@ -77,6 +83,9 @@ def plan_import(
         target = by_external.get(ext) if ext else None
         if target is None and ext and _as_number(ext) in by_number:
             target = by_number[_as_number(ext)]
+        if target is None and ext and by_print and _MANGLED.fullmatch(ext):
+            target = by_print.get(_fingerprint(f["title"], f.get("client")))
+        if target is not None and ext and ext != current[target]["external_id"]:
             f["external_id"] = current[target]["external_id"]  # keep the id as stored
         if (
             target is None
@@ -100,10 +109,21 @@ def plan_import(
     return result
 
 
+# An id as a spreadsheet rewrites a number: 42.0, 1.00001E+11.
+_MANGLED = re.compile(r"\d+(\.\d+)?(E\+?\d+)?", re.IGNORECASE)
+
+
 def _as_number(external_id: str) -> str:
-    """An all-digit id without its leading zeros (what a spreadsheet leaves of it)."""
+    """An all-digit id without its leading zeros, or a trailing .0 (what a spreadsheet
+    leaves of it)."""
     text = external_id.strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
     return text.lstrip("0") or "0" if text.isdigit() else text
+
+
+def _fingerprint(title: str | None, client: str | None) -> tuple[str, str]:
+    return ((title or "").strip().casefold(), (client or "").strip().casefold())
 
 
 def _add(batch: Batch, f: dict[str, Any], pm_id: int | None, today: date) -> None:
