@@ -122,26 +122,54 @@ def why_no_forecast(reason: str) -> str:
 
 def deal_job(deal: Deal, include_pipeline: bool = False) -> Job | None:
     """A deal as load on its PM, or None when it is not load (no PM, no estimate...)."""
-    if deal.pm is None or deal.estimate is None:
-        return None
-    if deal.stage in LOADED_STAGES:
-        weight = 1.0
-    elif include_pipeline and deal.stage == Stage.PIPELINE:
-        weight = probability_weight(deal.probability)
-    else:
-        return None
     est = deal.estimate
-    # Positional: ten thousand of these are made for a list of the team's deals.
-    return Job(
+    if deal.pm is None or est is None:
+        return None
+    return load_job(
         deal.id,
-        (deal.remaining_hours or 0.0) * weight,
+        deal.stage,
+        deal.probability,
         deal.promised,
         deal.start,
-        None,
-        est.low,
         est.hours,
+        est.low,
         est.high,
         deal.logged_hours,
+        include_pipeline,
+    )
+
+
+def load_job(
+    deal_id: int,
+    stage: str,
+    probability: float | None,
+    promised: date | None,
+    start: date | None,
+    hours: float,
+    low: float | None,
+    high: float | None,
+    logged: float,
+    include_pipeline: bool = False,
+) -> Job | None:
+    """A deal's numbers as load on its PM (its estimate, what is logged, its stage), or None
+    when its stage is not load."""
+    if stage in LOADED_STAGES:
+        weight = 1.0
+    elif include_pipeline and stage == Stage.PIPELINE:
+        weight = probability_weight(probability)
+    else:
+        return None
+    # Positional: ten thousand of these are made for a list of the team's deals.
+    return Job(
+        deal_id,
+        max(0.0, hours - logged) * weight,
+        promised,
+        start,
+        None,
+        low,
+        hours,
+        high,
+        logged,
         weight,
     )
 
@@ -166,12 +194,51 @@ class Forecaster:
         self.history = delivered if isinstance(delivered, History) else History(delivered)
         self.deals = {d.id: d for d in deals}
         self.include_pipeline = include_pipeline
-        self._load: dict[str, list[Deal]] = {name: [] for name in self.pms}
+        # Each PM's open deals, made into jobs when that PM's queue is first asked about.
+        self._deals_of: dict[str, list[Deal]] = {name: [] for name in self.pms}
         for d in deals:
-            if d.pm in self._load:
-                self._load[d.pm].append(d)
+            if d.pm in self._deals_of:
+                self._deals_of[d.pm].append(d)
+        self._jobs: dict[str, list[Job]] = {}
+        self._titles: dict[int, str] = {}
         self._plans: dict[str, QueuePlan] = {}
         self._calendars: dict[str, WorkCalendar] = {}
+
+    @classmethod
+    def from_loads(
+        cls,
+        pms: Sequence[PM],
+        loads: Iterable[tuple[str, Job, str]],
+        delivered: History,
+        today: date,
+        settings: Settings,
+        include_pipeline: bool = False,
+    ) -> Forecaster:
+        """The engine from each open deal's load (PM, job, title) rather than whole deals:
+        what check-date needs, read without making a `Deal` of every one."""
+        engine = cls(pms, (), delivered, today, settings, include_pipeline)
+        engine._jobs = {name: [] for name in engine.pms}
+        for pm, job, title in loads:
+            if pm in engine._jobs:
+                engine._jobs[pm].append(job)
+                engine._titles[job.deal_id] = title
+        return engine
+
+    def _load(self, pm: str) -> list[Job]:
+        """The PM's open deals as load on them."""
+        jobs = self._jobs.get(pm)
+        if jobs is None:
+            made = (deal_job(d, self.include_pipeline) for d in self._deals_of[pm])
+            jobs = self._jobs[pm] = [j for j in made if j is not None]
+        return jobs
+
+    def _size(self, pm: str) -> int:
+        jobs = self._jobs.get(pm)
+        return len(jobs) if jobs is not None else len(self._deals_of.get(pm, ()))
+
+    def title(self, deal_id: int) -> str:
+        deal = self.deals.get(deal_id)
+        return deal.title if deal is not None else self._titles.get(deal_id, "")
 
     def calendar(self, pm: str) -> WorkCalendar:
         if pm not in self._calendars:
@@ -179,10 +246,9 @@ class Forecaster:
         return self._calendars[pm]
 
     def _plan(self, pm: str) -> QueuePlan:
-        jobs = [deal_job(d, self.include_pipeline) for d in self._load[pm]]
         return QueuePlan(
             self.pms[pm],
-            [j for j in jobs if j is not None],
+            self._load(pm),
             self.today,
             self.history.evidence_for(pm),
             self.settings,
@@ -200,7 +266,7 @@ class Forecaster:
     def portfolio(self, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
         out: dict[int, DealForecast] = {}
         names = list(pms if pms is not None else self.pms)
-        self.budget.expect(sum(len(self._load[n]) for n in names) * self.settings.samples)
+        self.budget.expect(sum(self._size(n) for n in names) * self.settings.samples)
         for name in names:
             # A portfolio visits each queue once: a queue not asked about before is planned
             # and let go, so a hundred thousand deals never stand as jobs all at once.
@@ -234,14 +300,11 @@ class Forecaster:
     def _unforecastable(self, pm: str, reason: str) -> dict[int, DealForecast]:
         """The deals of a queue that cannot be forecast, each saying why."""
         out = {}
-        for d in self._load[pm]:
-            job = deal_job(d, self.include_pipeline)
-            if job is None:
-                continue
-            out[d.id] = DealForecast(
-                d.id,
+        for job in self._load(pm):
+            out[job.deal_id] = DealForecast(
+                job.deal_id,
                 pm,
-                d.promised,
+                job.promised,
                 None,
                 None,
                 None,
@@ -275,7 +338,7 @@ class Forecaster:
         left_out: list[tuple[str, str]] = []
         # Plain Python or numpy, chosen once for the whole answer: the best few queues are
         # simulated, each at a few dates.
-        widest = sorted((len(self._load[n]) for n in names), reverse=True)[:FULL_CHECKS]
+        widest = sorted((self._size(n) for n in names), reverse=True)[:FULL_CHECKS]
         self.budget.expect(3 * sum(widest) * self.settings.samples)
 
         def evaluate(name: str, full: bool) -> Outcome | None:
@@ -323,7 +386,7 @@ class Forecaster:
             promised, knock_on = suggested, ()
         else:
             promised = cand.promised
-            slot, knock_on = place.at(self._job(cand, promised), self.deals)
+            slot, knock_on = place.at(self._job(cand, promised), self.title)
         j = judge(promised, slot, self.settings.at_risk_buffer)
         verdict = j.verdict or REALISTIC
         if knock_on and verdict == REALISTIC:
@@ -477,7 +540,7 @@ class _Placement:
             if not k and j.sort_key > job.sort_key and kept[j.deal_id]
         ]
 
-    def at(self, job: Job, deals: dict[int, Deal]) -> tuple[Slot, tuple[KnockOn, ...]]:
+    def at(self, job: Job, title: Callable[[int], str]) -> tuple[Slot, tuple[KnockOn, ...]]:
         """The work's slot at its promise, and the promises that breaks."""
         q = self.queue
         if self._plain:
@@ -500,7 +563,7 @@ class _Placement:
         knock_on = tuple(
             KnockOn(
                 j.deal_id,
-                deals[j.deal_id].title if j.deal_id in deals else "",
+                title(j.deal_id),
                 j.promised,
                 was.safe_finish,
                 now.safe_finish,

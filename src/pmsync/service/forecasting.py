@@ -11,8 +11,11 @@ from pmsync.core.rules import check_start
 from pmsync.errors import DealClosed, NoEstimate
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pmsync.core.forecast import CheckResult, Forecaster
     from pmsync.core.models import Deal
+    from pmsync.core.schedule import Job
     from pmsync.service.session import Session
     from pmsync.storage.store import Store
 
@@ -42,6 +45,31 @@ def forecaster(
     )
 
 
+def _check_engine(store: Store, today: date, include_pipeline: bool) -> Forecaster:
+    """The engine for check-date, loaded lean: each open deal as its load, no `Deal`."""
+    from pmsync.core.forecast import Forecaster, load_job
+    from pmsync.core.lifecycle import Stage
+    from pmsync.storage import holiday_cache
+
+    holiday_cache.load()
+    stages = (
+        (*OPEN_STAGES,)
+        if include_pipeline
+        else tuple(s for s in OPEN_STAGES if s != Stage.PIPELINE)
+    )
+    pms, rows, history, settings = store.forecast_loads(stages)
+
+    def loads() -> Iterator[tuple[str, Job, str]]:
+        for pm, i, title, stage, prob, promised, start, hours, low, high, logged in rows:
+            job = load_job(
+                i, stage, prob, promised, start, hours, low, high, logged, include_pipeline
+            )
+            if job is not None:
+                yield pm, job, title
+
+    return Forecaster.from_loads(pms, loads(), history, today, settings, include_pipeline)
+
+
 def check_date(
     session: Session,
     *,
@@ -60,7 +88,7 @@ def check_date(
     from pmsync.core.forecast import Candidate
 
     with session.reading() as store:
-        engine = forecaster(store, session.today, include_pipeline=include_pipeline)
+        engine = _check_engine(store, session.today, include_pipeline)
         reference = None
         if deal_id is not None:
             d = store.deal(deal_id)

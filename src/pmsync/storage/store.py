@@ -193,6 +193,22 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
     )
 
 
+# What makes an open deal load on its PM, read for check-date without a `Deal` per row:
+# PM, id, title, stage, probability, promised, start, the latest estimate's hours, low and
+# high, and the hours logged. Deals without a PM or an estimate are no load.
+_LOAD_SELECT = """
+SELECT p.name, d.id, d.title, d.stage, d.probability, d.promised, d.start,
+       e.hours, e.low, e.high,
+       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0.0)
+FROM deals d
+JOIN pms p ON p.id = d.pm_id
+JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
+"""
+LoadRow = tuple[
+    str, int, str, str, "float | None", "date | None", "date | None", float,
+    "float | None", "float | None", float,
+]  # fmt: skip
+
 _ALL_TIMEOFF: tuple[str, tuple] = ("SELECT * FROM timeoff ORDER BY start", ())
 _ALL_PMS: tuple[str, tuple] = (
     "SELECT * FROM pms WHERE archived IS NULL ORDER BY name COLLATE NOCASE",
@@ -274,6 +290,36 @@ class Store:
         return self.scalar("SELECT value FROM settings WHERE key = ?", (DEMO_MARK,)) is not None
 
     # -- settings ----------------------------------------------------------------------
+    def forecast_loads(
+        self, stages: Sequence[str]
+    ) -> tuple[list[PM], list[LoadRow], History, Settings]:
+        """`forecast_inputs` for check-date: each open deal as the numbers that make it
+        load (no `Deal` made of the ten thousands), with its PM and title."""
+        from pmsync.core.history import History
+        from pmsync.core.settings import from_stored
+
+        marks = ",".join("?" * len(stages))
+        timeoff, pms, loads, history, settings = self.backend.query_many(
+            [
+                _ALL_TIMEOFF,
+                _ALL_PMS,
+                (_LOAD_SELECT + f" WHERE d.stage IN ({marks}) ORDER BY d.id", list(stages)),
+                (_HISTORY_SELECT, ()),
+                _SETTINGS,
+            ]
+        )
+        day = _Dates()
+        rows = [
+            (pm, i, title, stage, prob, day[promised], day[start], hours, low, high, logged)
+            for pm, i, title, stage, prob, promised, start, hours, low, high, logged in loads
+        ]
+        return (
+            self._pms(timeoff, pms),
+            rows,
+            History.from_rows(history),
+            from_stored(dict(settings)),
+        )
+
     def settings(self) -> Settings:
         from pmsync.core.settings import from_stored
 
