@@ -141,7 +141,7 @@ def list_(
     stages = {"open": OPEN_STAGES, "all": None}.get(chosen, (chosen,))
     found = use.listing(session(ctx), stages, seller=seller, pm=pm, client=client)
     if as_json:
-        output.print_json([deal_json(d, found.forecasts.get(d.id)) for d in found.deals])
+        output.print_json_list(deal_json(d, found.forecasts.get(d.id)) for d in found.deals)
         return
     from pmsync.present import tables
 

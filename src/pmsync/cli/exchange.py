@@ -246,7 +246,8 @@ def export(
 
         def dump(version: int, data: "dict[str, Table]") -> None:
             if out is None:
-                write_database(sys.stdout, version, data)
+                with output.buffered_stdout() as stdout:
+                    write_database(stdout, version, data)
                 return
             with open(out, "w", encoding="utf-8") as fh:
                 counts = write_database(fh, version, data)
@@ -262,7 +263,8 @@ def export(
                     write_json(fh, data, single=what != "all")
                 written.append(out)
             else:
-                write_json(sys.stdout, data, single=what != "all")
+                with output.buffered_stdout() as stdout:
+                    write_json(stdout, data, single=what != "all")
             return
         if what == "all":
             folder = Path(out)  # type: ignore[arg-type]
@@ -278,7 +280,8 @@ def export(
                 n = write_csv(fh, cols, rows)
             written.append(f"{out} ({n} rows)")
         else:
-            write_csv(sys.stdout, cols, rows)
+            with output.buffered_stdout() as stdout:
+                write_csv(stdout, cols, rows)
 
     read_tables(session(ctx), tables, write)
     if written:

@@ -96,7 +96,7 @@ def list_(
     """List PMs with their capacity."""
     pms = use.listing(session(ctx), archived=all_)
     if as_json:
-        output.print_json([pm_json(p) for p in pms])
+        output.print_json_list(map(pm_json, pms))
         return
     tables.pm_list(pms, archived=all_)
 

@@ -137,7 +137,7 @@ def term_list(
         check_days(due_within, "--due-within")
     found = use.list_terms(e.session, did, open_, due_within, unacknowledged)
     if as_json:
-        output.print_json([term_json(t, t.id in found.at_risk) for t in found.terms])
+        output.print_json_list(term_json(t, t.id in found.at_risk) for t in found.terms)
         return
     tables.term_list(found.terms, found.at_risk)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,6 +103,42 @@ def _json_escape(c: str) -> str:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
+
+
+def print_json_list(items: Iterable[Any]) -> None:
+    """A JSON array written as its records are made, one per line: a hundred thousand deals
+    never stand as one document in memory, and each record goes through json's C encoder
+    (an indented document goes through its Python one)."""
+    with buffered_stdout() as out:
+        out.write("[")
+        first = True
+        for item in items:
+            out.write("\n  " if first else ",\n  ")
+            out.write(to_json(item, indent=None))
+            first = False
+        out.write("\n]\n" if not first else "]\n")
+
+
+@contextlib.contextmanager
+def buffered_stdout() -> Iterator[IO[str]]:
+    """stdout with a real buffer, for output written a record at a time: with
+    PYTHONUNBUFFERED (common in containers) every record would be a system call."""
+    import io
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests, captured)
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    raw = open(fd, "wb", closefd=False, buffering=1 << 16)  # noqa: SIM115 - closed below
+    out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    try:
+        yield out
+    finally:
+        out.flush()
+        out.detach()
+        raw.close()
 
 
 def fmt(value: Any) -> str:
@@ -291,7 +328,7 @@ def records(
 ) -> None:
     """What a listing prints: each record as JSON, or the table."""
     if as_json:
-        print_json([as_dict(r) for r in rows])
+        print_json_list(map(as_dict, rows))
     else:
         table()
 
