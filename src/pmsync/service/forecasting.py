@@ -45,8 +45,11 @@ def forecaster(
     )
 
 
-def _check_engine(store: Store, today: date, include_pipeline: bool) -> Forecaster:
-    """The engine for check-date, loaded lean: each open deal as its load, no `Deal`."""
+def _check_engine(
+    store: Store, today: date, include_pipeline: bool, pm: str | None = None
+) -> Forecaster:
+    """The engine for check-date, loaded lean: each open deal as its load, no `Deal`;
+    with `pm`, only that PM's deals."""
     from pmsync.core.forecast import Forecaster, load_job
     from pmsync.core.lifecycle import Stage
     from pmsync.storage import holiday_cache
@@ -57,7 +60,7 @@ def _check_engine(store: Store, today: date, include_pipeline: bool) -> Forecast
         if include_pipeline
         else tuple(s for s in OPEN_STAGES if s != Stage.PIPELINE)
     )
-    pms, rows, history, settings = store.forecast_loads(stages)
+    pms, rows, history, settings = store.forecast_loads(stages, pm)
 
     def loads() -> Iterator[tuple[str, Job, str]]:
         for pm, i, title, stage, prob, promised, start, hours, low, high, logged in rows:
@@ -88,25 +91,33 @@ def check_date(
     from pmsync.core.forecast import Candidate
 
     with session.reading() as store:
-        engine = _check_engine(store, session.today, include_pipeline)
         reference = None
+        recorded = None
         if deal_id is not None:
-            d = store.deal(deal_id)
-            if not d.is_open:
-                raise DealClosed(deal_id, d.stage, "check")
-            if d.estimate is None:
+            recorded = store.deal(deal_id)
+            if not recorded.is_open:
+                raise DealClosed(deal_id, recorded.stage, "check")
+            if recorded.estimate is None:
                 raise NoEstimate(deal_id)
+            pm = pm or recorded.pm
+        if pm is not None:
+            from pmsync.service.deals import taking_work
+
+            pm = taking_work(store, pm).name
+        # A question about one PM reads only that PM's deals.
+        engine = _check_engine(store, session.today, include_pipeline, pm)
+        if recorded is not None:
+            assert recorded.estimate is not None
             cand = Candidate(
-                hours=d.estimate.hours,
-                promised=promised or d.promised,
-                start=start or d.start,
-                low=d.estimate.low,
-                high=d.estimate.high,
-                logged=d.logged_hours,
-                deal_id=d.id,
-                title=d.title,
+                hours=recorded.estimate.hours,
+                promised=promised or recorded.promised,
+                start=start or recorded.start,
+                low=recorded.estimate.low,
+                high=recorded.estimate.high,
+                logged=recorded.logged_hours,
+                deal_id=recorded.id,
+                title=recorded.title,
             )
-            pm = pm or d.pm
         else:
             if hours is None:
                 if kind is None:
@@ -115,8 +126,4 @@ def check_date(
                 reference = (kind, hours, n)
             cand = Candidate(hours=hours, promised=promised, start=start, low=low, high=high)
         check_start(cand.start, cand.promised)
-        if pm is not None:
-            from pmsync.service.deals import taking_work
-
-            pm = taking_work(store, pm).name
         return engine.check(cand, pm, reference)

@@ -291,10 +291,11 @@ class Store:
 
     # -- settings ----------------------------------------------------------------------
     def forecast_loads(
-        self, stages: Sequence[str]
+        self, stages: Sequence[str], pm: str | None = None
     ) -> tuple[list[PM], list[LoadRow], History, Settings]:
         """`forecast_inputs` for check-date: each open deal as the numbers that make it
-        load (no `Deal` made of the ten thousands), with its PM and title."""
+        load (no `Deal` made of the ten thousands), with its PM and title; with `pm`,
+        only that PM's deals."""
         from pmsync.core.history import History
         from pmsync.core.settings import from_stored
 
@@ -303,7 +304,13 @@ class Store:
             [
                 _ALL_TIMEOFF,
                 _ALL_PMS,
-                (_LOAD_SELECT + f" WHERE d.stage IN ({marks}) ORDER BY d.id", list(stages)),
+                (
+                    _LOAD_SELECT
+                    + f" WHERE d.stage IN ({marks})"
+                    + (" AND p.name = ? COLLATE NOCASE" if pm else "")
+                    + " ORDER BY d.id",
+                    [*stages, *([pm] if pm else [])],
+                ),
                 (_HISTORY_SELECT, ()),
                 _SETTINGS,
             ]
