@@ -73,3 +73,10 @@ def test_every_column_path_gives_the_cells_fmt_gives(column) -> None:
     rows = [(v,) for v in column]
     expected = [output.fmt(v).replace("\n", " ") for v in column]
     assert output._texts(rows, lambda r: r[0]) == expected
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(1.0, "> 99%"), (0.995, "> 99%"), (0.99, "99%"), (0.5, "50%"), (0.0, "< 1%")]
+)
+def test_a_chance_from_samples_is_never_certain(p: float, text: str) -> None:
+    assert output.chance(p) == text

@@ -119,7 +119,7 @@ def headline(result: CheckResult, asked_date: bool) -> str:
         text = (
             f"{label}: {o.pm} finishes by {human(o.p80)} with 80% confidence "
             f"(50% by {human(o.p50, with_year=False)}), {where} the {promised} promise; "
-            f"{chance:.0%} chance of making it, on {_evidence_words(o)}{slip}."
+            f"{output.chance(chance)} chance of making it, on {_evidence_words(o)}{slip}."
         )
         if o.verdict == REALISTIC:
             return text + _trade_off(result)
@@ -223,7 +223,7 @@ def render(result: CheckResult, asked_date: bool) -> None:
             ("p50", human(o.p50)),
             (
                 "on time",
-                f"{o.on_time_probability:.0%}" if o.on_time_probability is not None else None,
+                output.chance(o.on_time_probability) if o.on_time_probability is not None else None,
             ),
             ("plan", output.plan_line(o.forecast_finish, o.slack_days)),
         ]

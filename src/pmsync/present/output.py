@@ -37,6 +37,16 @@ def plan_line(finish: date | None, slack_days: int | None) -> str | None:
     return f"finish {human(finish)} on the estimates as given{slack}"
 
 
+def chance(p: float) -> str:
+    """A probability estimated from samples: never 100 % or 0 %, which no sample count can
+    show, but "> 99%" and "< 1%"."""
+    if p > 0.99:
+        return "> 99%"
+    if p < 0.01:
+        return "< 1%"
+    return f"{p:.0%}"
+
+
 def cannot_forecast(reason: str) -> str:
     """What a view shows for a deal whose PM's queue cannot be forecast."""
     from pmsync.core.forecast import why_no_forecast
