@@ -58,7 +58,9 @@ def check_date(
     """Is a delivery date realistic? What to promise instead, who takes it, what it breaks.
 
     Nothing is written. Exit codes: 0 realistic, 3 at risk, 4 unrealistic, 2 bad input.
-    """
+
+    \b
+    Example: pmsync check-date --hours 120 --by 2027-02-15"""
     from pmsync.present import checkdate
     from pmsync.service.forecasting import check_date as check
 

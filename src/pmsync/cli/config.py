@@ -23,7 +23,10 @@ def get(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show settings with their current values."""
+    """Show settings with their current values.
+
+    \b
+    Example: pmsync config get"""
     values = asdict(admin.settings(session(ctx)))
     if key is not None:
         if key not in values:
@@ -42,7 +45,10 @@ def set_(
     value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a setting for everyone who uses this database."""
+    """Change a setting for everyone who uses this database.
+
+    \b
+    Example: pmsync config set at_risk_buffer 5"""
     typed = admin.set_setting(session(ctx), key, value)
     if as_json:
         output.print_json({key: typed})

@@ -17,7 +17,10 @@ app = typer.Typer(help=summary("db"), no_args_is_help=True)
 @app.command("path")
 def path(ctx: typer.Context) -> None:
     """Print where the database is (from --db, PMSYNC_DB or the default): a file's path, or
-    a cluster's address without its password."""
+    a cluster's address without its password.
+
+    \b
+    Example: pmsync db path"""
     from pmsync.service.session import database_location
 
     output.say(database_location(env(ctx).db))
@@ -26,7 +29,10 @@ def path(ctx: typer.Context) -> None:
 @app.command("check")
 def check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Check integrity, foreign keys and schema version (and, on a cluster, that every node
-    answers); exit 1 when something is wrong."""
+    answers); exit 1 when something is wrong.
+
+    \b
+    Example: pmsync db check"""
     health = admin.check(session(ctx))
     if as_json:
         output.print_json(health_json(health))
@@ -43,7 +49,10 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Copy the database consistently, even while others are writing to it. From a
-    cluster, the copy is a local file that works on its own (pmsync --db FILE ...)."""
+    cluster, the copy is a local file that works on its own (pmsync --db FILE ...).
+
+    \b
+    Example: pmsync db backup ~/pmsync-backup.db"""
     target = Path(file).expanduser()
     admin.backup(session(ctx), target, overwrite=force)
     output.say(f"Backed up to {target}.")

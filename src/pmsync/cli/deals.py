@@ -136,7 +136,10 @@ def list_(
     client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List deals with their forecast finish and verdict (open deals by default)."""
+    """List deals with their forecast finish and verdict (open deals by default).
+
+    \b
+    Example: pmsync deal list --pm Ann --stage all"""
     chosen = check_choice(stage or "open", (*STAGES, "open", "all"), "stage")
     stages = {"open": OPEN_STAGES, "all": None}.get(chosen, (chosen,))
     found = use.listing(session(ctx), stages, seller=seller, pm=pm, client=client)
@@ -150,7 +153,10 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, id_: IdArg, as_json: JsonOpt = False) -> None:
-    """Show a deal with its forecast, estimates, worklog, terms, updates and promise history."""
+    """Show a deal with its forecast, estimates, worklog, terms, updates and promise history.
+
+    \b
+    Example: pmsync deal show 42 --json"""
     r = use.show(session(ctx), deal_id(id_))
     if as_json:
         out = deal_json(r.deal, r.forecast)
@@ -246,7 +252,10 @@ def sign(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mark a pipeline deal signed; its current estimate becomes the one actuals meet."""
+    """Mark a pipeline deal signed; its current estimate becomes the one actuals meet.
+
+    \b
+    Example: pmsync deal sign 42 --on 2027-01-15"""
     e = env(ctx)
     did = deal_id(id_)
     when = e.event_date(on, "--on") or e.today
@@ -265,7 +274,11 @@ def log(
     note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Log hours spent on a signed or active deal (a signed deal becomes active)."""
+    """Log hours spent on a signed or active deal (a signed deal becomes active).
+
+    \b
+    Example: pmsync deal log 42 6.5 --note "kickoff"
+    """
     e = env(ctx)
     did = deal_id(id_)
     check_hours(hours, "HOURS")
@@ -295,7 +308,10 @@ def deliver(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mark a deal delivered; its actual hours calibrate every future forecast."""
+    """Mark a deal delivered; its actual hours calibrate every future forecast.
+
+    \b
+    Example: pmsync deal deliver 42 --actual-hours 104"""
     e = env(ctx)
     did = deal_id(id_)
     when = e.event_date(on, "--on") or e.today
@@ -317,7 +333,11 @@ def lose(
     reason: Annotated[str | None, typer.Option("--reason", help="Why it was lost.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mark a deal lost."""
+    """Mark a deal lost.
+
+    \b
+    Example: pmsync deal lose 42 --reason "budget cut"
+    """
     did = deal_id(id_)
     deal = use.lose(session(ctx), did, reason)
     _done(deal, as_json, f"Marked deal {deal.id} lost: {deal.title}.")
@@ -337,6 +357,7 @@ def remove(
     Lost deals stay, to be counted as lost; a deal with hours logged or delivered only
     goes with --force.
 
+    \b
     Example: pmsync deal remove 42"""
     did = deal_id(id_)
     deal = use.remove(session(ctx), did, force)

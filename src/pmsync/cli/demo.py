@@ -27,7 +27,10 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Build a sample team (never your real database) and show check-date and deal list."""
+    """Build a sample team (never your real database) and show check-date and deal list.
+
+    \b
+    Example: pmsync demo --demo-db /tmp/demo.db"""
     from pmsync.errors import BadInput
     from pmsync.service.admin import build_demo
     from pmsync.service.session import Session, names_cluster

@@ -41,6 +41,7 @@ def import_all(
     """Load a whole database (pmsync export all --format json) into an empty one, every
     record with its id; refused whole if anything in it does not fit.
 
+    \b
     Example: pmsync --db new.db import all team.json"""
     import json
 
@@ -219,6 +220,7 @@ def export(
     one document, ids and all, that `pmsync import all` loads into an empty database;
     `export deals` re-imports with `import deals`.
 
+    \b
     Example: pmsync export all --format json --out team.json"""
     from pmsync.core.rules import check_choice
     from pmsync.present import output

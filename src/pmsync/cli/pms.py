@@ -61,6 +61,7 @@ def add(
 ) -> None:
     """Add a PM with their weekly capacity (a PM who left comes back with their history).
 
+    \b
     Example: pmsync pm add Ann --capacity 40 --holidays US"""
     from pmsync.errors import BadInput
 
@@ -93,7 +94,10 @@ def list_(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List PMs with their capacity."""
+    """List PMs with their capacity.
+
+    \b
+    Example: pmsync pm list --all"""
     pms = use.listing(session(ctx), archived=all_)
     if as_json:
         output.print_json_list(map(pm_json, pms))
@@ -103,7 +107,10 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
-    """Show one PM, with time off."""
+    """Show one PM, with time off.
+
+    \b
+    Example: pmsync pm show Ann"""
     _show(use.show(session(ctx), name), as_json)
 
 
@@ -118,7 +125,10 @@ def update(
     holidays: Holidays = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a PM's name, capacity, email, working days or holiday calendar."""
+    """Change a PM's name, capacity, email, working days or holiday calendar.
+
+    \b
+    Example: pmsync pm update Ann --capacity 32 --workdays mon-thu"""
     need_one(name=new_name, capacity=capacity, email=email, workdays=workdays, holidays=holidays)
     changes: dict = {}
     if new_name is not None:
@@ -142,7 +152,10 @@ def update(
 def remove(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
     """A PM leaves (needs no open deals). One who delivered or lost deals is archived:
     those keep their name and count in history; see pmsync pm list --all, and pm add
-    brings them back. One with no deal at all is deleted."""
+    brings them back. One with no deal at all is deleted.
+
+    \b
+    Example: pmsync pm remove Ben"""
     removed = use.remove(session(ctx), name)
     pm = removed.pm
     if as_json:
@@ -179,6 +192,7 @@ def timeoff(
 ) -> None:
     """Record time off for a PM (an inclusive date range), or take days out with --remove.
 
+    \b
     Example: pmsync pm timeoff Ann 2027-02-01 2027-02-05 --reason ski"""
     e = env(ctx)
     first, last = e.date(start, "FROM"), e.date(end, "TO")

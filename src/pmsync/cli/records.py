@@ -39,7 +39,10 @@ def estimate_add(
     note: Annotated[str | None, typer.Option("--note", help="Assumptions, scope.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a new estimate for a deal (total hours, not hours left)."""
+    """Record a new estimate for a deal (total hours, not hours left).
+
+    \b
+    Example: pmsync estimate add 42 100 --low 80 --high 140 --by Ann"""
     did = deal_id(deal)
     check_hours(hours, "HOURS")
     check_range(hours, low, high, RANGE_FLAGS)
@@ -53,7 +56,10 @@ def estimate_add(
 
 @estimate_app.command("list")
 def estimate_list(ctx: typer.Context, deal: DealArg, as_json: JsonOpt = False) -> None:
-    """A deal's estimates, oldest first (the last one counts)."""
+    """A deal's estimates, oldest first (the last one counts).
+
+    \b
+    Example: pmsync estimate list 42"""
     did = deal_id(deal)
     rows = use.estimates(session(ctx), did)
     output.records(as_json, rows, estimate_json, lambda: tables.estimate_list(rows, did))
@@ -96,7 +102,10 @@ def term_add(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a special term of a deal so it is not lost between contract and delivery."""
+    """Record a special term of a deal so it is not lost between contract and delivery.
+
+    \b
+    Example: pmsync term add 42 "30% on go-live" --due 2027-03-01 --kind payment --amount 9000"""
     e = env(ctx)
     did = deal_id(deal)
     if due is None:
@@ -130,7 +139,10 @@ def term_list(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List special terms; a dated term due before its deal's forecast finish is at risk."""
+    """List special terms; a dated term due before its deal's forecast finish is at risk.
+
+    \b
+    Example: pmsync term list --open --due-within 14"""
     e = env(ctx)
     did = deal_id(deal) if deal is not None else None
     if due_within is not None:
@@ -149,7 +161,10 @@ def term_ack(
     by: Annotated[str | None, typer.Option("--by", help="The PM who acknowledges it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A PM acknowledges a special term: they know it and will drive toward it."""
+    """A PM acknowledges a special term: they know it and will drive toward it.
+
+    \b
+    Example: pmsync term ack 3 --by Ann"""
     tid = _term_id(term)
     if by is None:
         raise BadInput("say which PM acknowledges it: --by NAME")
@@ -171,19 +186,28 @@ def _set_status(ctx: typer.Context, term: str, status: str, as_json: bool) -> No
 
 @term_app.command("met")
 def term_met(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
-    """The term was met."""
+    """The term was met.
+
+    \b
+    Example: pmsync term met 3"""
     _set_status(ctx, term, "met", as_json)
 
 
 @term_app.command("missed")
 def term_missed(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
-    """The term was missed."""
+    """The term was missed.
+
+    \b
+    Example: pmsync term missed 3"""
     _set_status(ctx, term, "missed", as_json)
 
 
 @term_app.command("waive")
 def term_waive(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
-    """The client waived the term."""
+    """The client waived the term.
+
+    \b
+    Example: pmsync term waive 3"""
     _set_status(ctx, term, "waived", as_json)
 
 
@@ -205,6 +229,7 @@ def term_update(
     """Correct a term's text, due date, kind, amount or reminder; the old values stay in
     the deal's history (pmsync deal show).
 
+    \b
     Example: pmsync term update 3 --due 2027-03-15"""
     e = env(ctx)
     tid = _term_id(term)
@@ -228,7 +253,10 @@ def term_update(
 
 @term_app.command("reopen")
 def term_reopen(ctx: typer.Context, term: TermArg, as_json: JsonOpt = False) -> None:
-    """Open a term again that was marked met, missed or waived by mistake."""
+    """Open a term again that was marked met, missed or waived by mistake.
+
+    \b
+    Example: pmsync term reopen 3"""
     tid = _term_id(term)
     t = use.reopen_term(session(ctx), tid)
     output.answer(as_json, term_json(t), f"Term {tid} is open again.")
@@ -252,7 +280,10 @@ def update_add(
     by: Annotated[str | None, typer.Option("--by", help="Who reports it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a status update or a piece of intel on a deal."""
+    """Record a status update or a piece of intel on a deal.
+
+    \b
+    Example: pmsync update add 42 "Sponsor moves to Globex" --signal new-logo --by Sam"""
     did = deal_id(deal)
     body = check_text(text, "the update's text")
     sig = check_signal(signal)
@@ -274,7 +305,10 @@ def update_list(
     signal: Annotated[str | None, typer.Option("--signal", help="Only this signal.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List updates, oldest first."""
+    """List updates, oldest first.
+
+    \b
+    Example: pmsync update list --since -1w --signal risk"""
     e = env(ctx)
     did = deal_id(deal) if deal is not None else None
     sig = check_signal(signal) if signal is not None else None
@@ -289,7 +323,10 @@ def update_remove(
     update: Annotated[str, typer.Argument(metavar="ID", help="The update's id.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Remove an update added by mistake (it stays in the deal's history)."""
+    """Remove an update added by mistake (it stays in the deal's history).
+
+    \b
+    Example: pmsync update remove 7"""
     uid = record_id(update, "update", "pmsync update list", _unknown("update"))
     u = use.remove_update(session(ctx), uid)
     output.answer(
@@ -322,6 +359,7 @@ def worklog_list(
 ) -> None:
     """Hours logged, by day, with each entry's id for corrections.
 
+    \b
     Example: pmsync worklog list --pm Ann --since -2w"""
     e = env(ctx)
     did = deal_id(deal) if deal is not None else None
@@ -341,6 +379,7 @@ def worklog_update(
     """Correct a worklog entry's hours, day or note; the old values stay in the deal's
     history and its remaining hours follow.
 
+    \b
     Example: pmsync worklog update 12 --hours 3.5"""
     e = env(ctx)
     eid = _entry_id(entry)
@@ -365,6 +404,7 @@ def worklog_remove(ctx: typer.Context, entry: EntryArg, as_json: JsonOpt = False
     """Remove a worklog entry logged by mistake (on the wrong deal, say: log it again on
     the right one); it stays in the deal's history.
 
+    \b
     Example: pmsync worklog remove 12"""
     eid = _entry_id(entry)
     w = use.remove_worklog(session(ctx), eid)
