@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 TEXT_WIDTH = 100
 # Past this a table folds after all: a line longer than this is hard to read anywhere.
 TEXT_MAX_WIDTH = 200
-# How much wider to try when a table does not fit yet.
-_SLACK = 4
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,10 @@ _HEAT_BG = {
 def render_rich(doc: Document, console: Console, plain: bool) -> None:
     """On a terminal with colour; `plain` gives ASCII borders and no styles (cron mail).
 
-    A table never breaks a date, a number or a word to fit: its identifying and fixed
-    columns don't wrap, the others wrap at spaces. A table that can't fit even so, in a
-    narrow terminal, is printed one record per block instead of losing columns."""
+    A table never breaks a date, a number or a word to fit: its identifying column and its
+    fixed columns don't wrap, the others wrap at spaces, and pmsync lays the columns out
+    itself (rich, left to it, would crop a column now and then). A table that can't fit
+    even so, in a narrow terminal, is printed one record per block instead."""
     doc = printable(doc)
     from rich.text import Text
 
@@ -119,27 +118,67 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
             if isinstance(block, str):
                 console.print(Text(block))
                 continue
-            if _fits(block, console.width):
-                console.print(_rich_table(block, plain))
-            else:
+            widths = _layout(block, console.width)
+            if widths is None:
                 _records(block, console, plain)
+            else:
+                console.print(_rich_table(block, plain, widths))
 
 
-def _fits(block: Table, width: int) -> bool:
-    """Whether the table keeps every column whole at this width (laid out in ASCII, off
-    screen: rich crops a table its own minimum says fits, now and then)."""
-    import io
+class _Columns:
+    """What each column of a table needs: its widest cell (header included) and its
+    longest word, and whether it may wrap."""
 
-    from rich.console import Console
+    def __init__(self, block: Table) -> None:
+        from rich.cells import cell_len
 
-    out = io.StringIO()
-    Console(file=out, width=width, color_system=None, force_terminal=False).print(
-        _rich_table(block, plain=True)
-    )
-    return all(line.rstrip()[-1:] in ("|", "+", "") for line in out.getvalue().splitlines())
+        n = len(block.columns)
+        self.fixed = [i == 0 or (block.wrap is not None and i not in block.wrap) for i in range(n)]
+        self.widest = [cell_len(name) for name in block.columns]
+        self.word = [max(map(cell_len, name.split()), default=1) for name in block.columns]
+        for row in block.rows:
+            for i, cell in enumerate(row):
+                text = cell.text
+                width = cell_len(text)
+                if width > self.widest[i]:
+                    self.widest[i] = width
+                if not self.fixed[i]:
+                    longest = max(map(cell_len, text.split()), default=0)
+                    if longest > self.word[i]:
+                        self.word[i] = longest
+        self.least = [
+            w if f else min(o, 40)
+            for w, o, f in zip(self.widest, self.word, self.fixed, strict=True)
+        ]
+        # Borders and padding: "|a | b | c|" with the outer padding left out.
+        self.frame = 3 * (n - 1) + 2
+
+    def minimum(self) -> int:
+        return sum(self.least) + self.frame
+
+    def natural(self) -> int:
+        return sum(self.widest) + self.frame
 
 
-def _rich_table(block: Table, plain: bool) -> Any:
+def _layout(block: Table, width: int) -> list[int] | None:
+    """Each column's width in `width` columns, or None when the table can't fit: fixed
+    columns as wide as their widest cell, the room left shared among the wrapping ones in
+    proportion to what they would take, none below its longest word."""
+    cols = _Columns(block)
+    if cols.natural() <= width:
+        return cols.widest
+    if cols.minimum() > width:
+        return None
+    widths = list(cols.least)
+    room = width - cols.minimum()
+    wanting = [i for i, f in enumerate(cols.fixed) if not f and cols.widest[i] > widths[i]]
+    want = sum(cols.widest[i] - widths[i] for i in wanting)
+    for i in wanting:
+        widths[i] += (cols.widest[i] - widths[i]) * room // want if want else 0
+    return widths
+
+
+def _rich_table(block: Table, plain: bool, widths: list[int]) -> Any:
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
@@ -151,34 +190,16 @@ def _rich_table(block: Table, plain: bool) -> Any:
         header_style="" if plain else "bold",
         safe_box=True,
     )
-    for i, name in enumerate(block.columns):
-        # The first column says which record a row is; fixed columns (dates, numbers,
-        # verdicts) and it never wrap. The others wrap at spaces.
-        fixed = i == 0 or (block.wrap is not None and i not in block.wrap)
+    for i, (name, width) in enumerate(zip(block.columns, widths, strict=True)):
         table.add_column(
             name,
             justify="right" if i in block.right else "left",
             overflow="fold",
-            no_wrap=fixed,
-            min_width=_widest_cell(block, i) if fixed else _longest_word(block, i),
+            width=width,
         )
     for row in block.rows:
         table.add_row(*(Text(c.text, style=_style(c, plain)) for c in row))
     return table
-
-
-def _widest_cell(block: Table, i: int) -> int:
-    """A column that never wraps is as wide as its widest cell (rich would measure only
-    the longest word)."""
-    from rich.cells import cell_len
-
-    return max(cell_len(block.columns[i]), *(cell_len(row[i].text) for row in block.rows))
-
-
-def _longest_word(block: Table, i: int) -> int:
-    """A wrapping column is at least as wide as its longest word: words never break."""
-    words = (w for row in block.rows for w in row[i].text.split())
-    return max(min(len(max(words, key=len, default="")), 40), len(block.columns[i]) // 2, 1)
 
 
 def _style(c: Cell, plain: bool) -> str:
@@ -197,9 +218,8 @@ def _records(block: Table, console: Console, plain: bool) -> None:
     for row in block.rows:
         for i, (name, cell) in enumerate(zip(block.columns, row, strict=True)):
             line = Text(f"{name:<{width}}  ", style="" if plain else "dim")
-            line.append(
-                cell.text, style=("" if plain else "bold") if i == 0 else _style(cell, plain)
-            )
+            first = "" if plain else "bold"
+            line.append(cell.text, style=first if i == 0 else _style(cell, plain))
             console.print(line)
         console.print()
 
@@ -207,39 +227,93 @@ def _records(block: Table, console: Console, plain: bool) -> None:
 def render_text(doc: Document) -> str:
     """Plain text, no escape codes, whatever the terminal: cron mail looks the same as a
     run by hand. 100 columns, or wider where a table needs it to keep its titles, dates
-    and numbers whole (text cells wrap at spaces)."""
-    import io
-
-    from rich.console import Console
-
-    def console(width: int, file: Any) -> Console:
-        return Console(
-            file=file,
-            width=width,
-            color_system=None,
-            force_terminal=False,
-            highlight=False,
-            markup=False,
-            emoji=False,
-            legacy_windows=False,
-            soft_wrap=False,
-        )
-
-    def needs(table: Table) -> int:
-        """The narrowest width at which the table keeps every border: rich's own minimum
-        is a guess that a few columns of wrapped text can overrun."""
-        measured = console(TEXT_MAX_WIDTH, io.StringIO()).measure(_rich_table(table, True))
-        width = max(TEXT_WIDTH, measured.minimum)
-        while width < min(measured.maximum, TEXT_MAX_WIDTH) and not _fits(table, width):
-            width += _SLACK
-        return min(width, TEXT_MAX_WIDTH)
+    and numbers whole (text cells wrap at spaces; at most 200). Written without rich: a
+    hundred-row heat map is a few string joins, not a layout engine's work."""
+    import textwrap
 
     clean = printable(doc)
-    tables = [b for s in clean.sections for b in s.blocks if isinstance(b, Table)]
-    width = max((needs(t) for t in tables), default=TEXT_WIDTH)
-    buf = io.StringIO()
-    render_rich(clean, console(width, buf), plain=True)
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+    columns = {
+        id(b): _Columns(b) for sec in clean.sections for b in sec.blocks if isinstance(b, Table)
+    }
+    # Each table's minimum, with some room for its wrapping text (names, clients) to breathe.
+    needed = (min(c.natural(), c.minimum() + 16) for c in columns.values())
+    width = min(max([TEXT_WIDTH, *needed]), TEXT_MAX_WIDTH)
+
+    def para(text: str) -> list[str]:
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+    def heading(text: str, char: str) -> list[str]:
+        return [*para(text), char * min(len(text), width)]
+
+    lines = [*heading(clean.title, "="), *para(clean.subtitle)]
+    for section in clean.sections:
+        lines += ["", *heading(section.title, "-")]
+        for block in section.blocks:
+            if isinstance(block, str):
+                lines += para(block)
+                continue
+            widths = _layout(block, width)
+            if widths is None:
+                lines += _record_lines(block)
+            else:
+                lines += _ascii_table(block, widths)
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _cell_lines(text: str, width: int) -> list[str]:
+    import textwrap
+
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def _ascii_table(block: Table, widths: list[int]) -> list[str]:
+    """The table in ASCII, laid out as rich's ASCII box lays it out: `|a | b|`, headers
+    aligned to their last line, text wrapped at spaces, numbers to the right."""
+    right = block.right
+
+    def row_lines(texts: list[str], bottom: bool) -> list[str]:
+        cells = [_cell_lines(t, w) for t, w in zip(texts, widths, strict=True)]
+        height = max(len(c) for c in cells)
+        padded = [
+            ([""] * (height - len(c)) + c) if bottom else (c + [""] * (height - len(c)))
+            for c in cells
+        ]
+        out = []
+        for k in range(height):
+            parts = [
+                padded[i][k].rjust(w) if i in right else padded[i][k].ljust(w)
+                for i, w in enumerate(widths)
+            ]
+            out.append("|" + " | ".join(parts) + "|")
+        return out
+
+    edge = "+" + "-" * (sum(widths) + 3 * (len(widths) - 1)) + "+"
+    rule = (
+        "|"
+        + "+".join(
+            "-" * (w + (1 if i in (0, len(widths) - 1) else 2)) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
+    if len(widths) == 1:
+        rule = "|" + "-" * widths[0] + "|"
+    lines = [edge, *row_lines(block.columns, bottom=True), rule]
+    for row in block.rows:
+        lines += row_lines([c.text for c in row], bottom=False)
+    return [*lines, edge]
+
+
+def _record_lines(block: Table) -> list[str]:
+    width = max(len(name) for name in block.columns)
+    lines = []
+    for row in block.rows:
+        lines += [
+            f"{name:<{width}}  {cell.text}" for name, cell in zip(block.columns, row, strict=True)
+        ]
+        lines.append("")
+    return lines
 
 
 # -- markdown ------------------------------------------------------------------------
