@@ -227,6 +227,8 @@ def main() -> None:
         shutil.rmtree(folder)
     # Fixed ports for a person: HTTP 4001, 4003, 4005 (Raft on the next one up).
     cluster = LocalCluster(folder, ports=4001)
+    # A kill (not only Ctrl-C) stops the nodes too: no rqlited is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with cluster:
         print(f"pmsync --db {cluster.url()} ...   (Ctrl-C stops the cluster)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
