@@ -60,7 +60,8 @@ def main() -> None:
     ):
         url = cluster.url()
         for size in sizes:
-            source = portfolio(size)
+            source = Path(tmp) / f"portfolio-{size}.db"
+            shutil.copy(portfolio(size), source)  # restore keeps what it replaces beside it
             local = Path(tmp) / f"local-{size}.db"
             shutil.copy(source, local)
             subprocess.run(
