@@ -7,7 +7,13 @@ from typing import Any
 
 from pmsync.core.dates import human, iso
 from pmsync.core.models import Deal
-from pmsync.core.report import SIGNAL_ORDER, KeptRate, PromiseRecord, WeeklyReport
+from pmsync.core.report import (
+    SIGNAL_ORDER,
+    KeptRate,
+    PromiseRecord,
+    SinceLastWeek,
+    WeeklyReport,
+)
 from pmsync.core.terms import TermReason
 from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
@@ -87,12 +93,15 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
             terms=r.terms[:limit],
             newly_signed=r.newly_signed[:limit],
             accuracy=replace(r.accuracy, lessons=r.accuracy.lessons[:limit]),
+            since=replace(r.since, delivered=r.since.delivered[:limit]),
+            stale=r.stale[:limit],
+            signals={k: v[:limit] for k, v in r.signals.items()},
         )
     sections = [
         _summary(r),
         _at_risk(r),
         _terms(r),
-        _since(r),
+        _since(r, full.since),
         _new(r),
         _stale(r),
         _capacity(r),
@@ -107,7 +116,12 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
             "Special terms": len(full.terms),
             "Newly signed (last 7 days)": len(full.newly_signed),
             "Lessons": full.accuracy.lesson_count,
+            "Since last week (last 7 days)": len(full.since.delivered),
+            "Intel (last 7 days)": sum(len(v) for v in full.signals.values()),
         }
+        from pmsync.core.report import STALE_DAYS
+
+        hidden[f"Stale: active deals with no hours for {STALE_DAYS}+ days"] = len(full.stale)
         for section in sections:
             if section.title != "Capacity":
                 _shorten(section, limit, hidden.get(section.title))
@@ -258,14 +272,16 @@ def _new(r: WeeklyReport) -> Section:
     )
 
 
-def _since(r: WeeklyReport) -> Section:
+def _since(r: WeeklyReport, counted: SinceLastWeek | None = None) -> Section:
+    """`counted`: the whole week, when `r` holds only the rows to show."""
     title = "Since last week (last 7 days)"
     since = r.since
+    whole = counted or since
     if not (since.delivered or since.lost or since.terms_closed):
         return Section(title, ["Nothing delivered, lost or closed in the last 7 days."])
     blocks: list[str | Table] = [
-        f"Delivered: {len(since.delivered)} ({sum(d.on_time for d in since.delivered)} on "
-        f"time); lost: {len(since.lost)}; special terms closed: {len(since.terms_closed)}."
+        f"Delivered: {len(whole.delivered)} ({sum(d.on_time for d in whole.delivered)} on "
+        f"time); lost: {len(whole.lost)}; special terms closed: {len(whole.terms_closed)}."
     ]
     if since.delivered:
         blocks.append(
