@@ -209,7 +209,8 @@ def build_report(
     forecasts: dict[int, DealForecast],
     calendars: dict[str, WorkCalendar] | None = None,
     other_deals: Sequence[Deal] = (),
-    kept: Sequence[PromiseRecord] = (),
+    kept: Sequence[KeptRate] = (),
+    delivered: Sequence[PromiseRecord] = (),
     lost: Sequence[Deal] = (),
     closed_terms: Sequence[Term] = (),
     last_logged: dict[int, date] | None = None,
@@ -218,9 +219,10 @@ def build_report(
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
     newest first (all of them, or as many as will be shown);
     `other_deals`: closed deals that open terms or recent updates point at;
-    `kept`: deliveries since `kept_since(today)` with their promises; `lost`, `closed_terms`:
-    deals lost and terms closed since `week_since(today)`; `last_logged`: the last day hours
-    were logged on each active deal."""
+    `kept`: how promises fared since `kept_since(today)`, per seller and PM pair (`who`
+    their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals delivered (with their
+    promises) and lost, and terms closed, since `week_since(today)`; `last_logged`: the
+    last day hours were logged on each active deal."""
     deals = {d.id: d for d in (*other_deals, *open_deals, *lost)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
@@ -261,7 +263,7 @@ def build_report(
             if {TermReason.OVERDUE, TermReason.DUE_SOON, TermReason.AT_RISK} & set(t.reasons)
         ),
         since=SinceLastWeek(
-            tuple(r for r in kept if r.delivered_on >= week_since(today)),
+            tuple(delivered),
             tuple(sorted(lost, key=lambda d: d.id)),
             tuple((t, deals.get(t.deal_id)) for t in closed_terms),
         ),
@@ -280,28 +282,30 @@ def kept_since(today: date) -> date:
     return today - timedelta(days=KEPT_DAYS)
 
 
-def promises_kept(records: Sequence[PromiseRecord], days: int) -> PromisesKept:
-    """On-time rates of the deals delivered in the window: the team's, by seller, by PM."""
+def promises_kept(pairs: Sequence[KeptRate], days: int) -> PromisesKept:
+    """On-time rates of the deals delivered in the window, the team's, by seller and by PM,
+    from the counts of each seller and PM pair (`who` is seller NUL pm; storage counts them,
+    so a hundred thousand deliveries are never records here)."""
 
-    def rate(who: str, rows: Sequence[PromiseRecord]) -> KeptRate:
+    def total(who: str, rows: Sequence[KeptRate]) -> KeptRate:
         return KeptRate(
             who,
-            len(rows),
+            sum(r.delivered for r in rows),
             sum(r.on_time for r in rows),
             sum(r.on_time_first for r in rows),
             sum(r.moves for r in rows),
         )
 
-    def grouped(key: str) -> tuple[KeptRate, ...]:
-        groups: dict[str, list[PromiseRecord]] = {}
-        for r in records:
-            groups.setdefault(getattr(r, key) or "(none)", []).append(r)
+    def grouped(side: int) -> tuple[KeptRate, ...]:
+        groups: dict[str, list[KeptRate]] = {}
+        for r in pairs:
+            groups.setdefault(r.who.split("\0", 1)[side] or "(none)", []).append(r)
         # The least reliable first: that is where the conversation is.
-        rates = [rate(who, rows) for who, rows in groups.items()]
+        rates = [total(who, rows) for who, rows in groups.items()]
         rates.sort(key=lambda k: (k.on_time / k.delivered, -k.delivered, k.who))
         return tuple(rates)
 
-    return PromisesKept(days, rate("team", records), grouped("seller"), grouped("pm"))
+    return PromisesKept(days, total("team", pairs), grouped(0), grouped(1))
 
 
 def _stale(

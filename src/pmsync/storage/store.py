@@ -27,7 +27,7 @@ from pmsync.storage.backend import RECORD_TABLES
 
 if TYPE_CHECKING:
     from pmsync.core.history import History
-    from pmsync.core.report import PromiseRecord
+    from pmsync.core.report import KeptRate, PromiseRecord
     from pmsync.core.settings import Settings
     from pmsync.storage.backend import Backend, Rows, Step
 
@@ -508,6 +508,36 @@ class Store:
                 day[delivered],
             )
             for i, title, client, seller, pm, promised, delivered, moves, first_made in rows
+        ]
+
+    def promise_counts(self, first: date, last: date) -> list[KeptRate]:
+        """How the promises of deals delivered from `first` to `last` fared, counted per
+        seller and PM pair (`who` is the seller, NUL, the PM): delivered, on time as the promise stood,
+        on time as first made (the first link of its history), and moves."""
+        from pmsync.core.report import KeptRate
+
+        rows = self.backend.query(
+            """
+            SELECT coalesce(seller, ''), coalesce(pm, ''), count(*), sum(on_time),
+                   sum(on_time_first), sum(moves)
+            FROM (
+                SELECT d.seller, p.name AS pm, d.delivered_on <= d.promised AS on_time,
+                       d.delivered_on <= coalesce(
+                           (SELECT coalesce(h.old, h.new) FROM promise_history h
+                            WHERE h.deal_id = d.id ORDER BY h.id LIMIT 1), d.promised
+                       ) AS on_time_first,
+                       (SELECT count(*) FROM promise_history h WHERE h.deal_id = d.id) AS moves
+                FROM deals d LEFT JOIN pms p ON p.id = d.pm_id
+                WHERE d.stage = 'delivered' AND d.promised IS NOT NULL
+                  AND d.delivered_on BETWEEN ? AND ?
+            )
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            (iso(first), iso(last)),
+        )
+        return [
+            KeptRate(f"{seller}\0{pm}", int(n), int(kept), int(first_kept), int(moves))
+            for seller, pm, n, kept, first_kept, moves in rows
         ]
 
     def lost_between(self, first: date, last: date) -> list[Deal]:
