@@ -220,9 +220,9 @@ def build_report(
     newest first (all of them, or as many as will be shown);
     `other_deals`: closed deals that open terms or recent updates point at;
     `kept`: how promises fared since `kept_since(today)`, per seller and PM pair (`who`
-    their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals delivered (with their
-    promises) and lost, and terms closed, since `week_since(today)`; `last_logged`: the
-    last day hours were logged on each active deal."""
+    their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals
+    delivered (with their promises) and lost, and terms closed, since `week_since(today)`;
+    `last_logged`: the last day hours were logged on each active deal."""
     deals = {d.id: d for d in (*other_deals, *open_deals, *lost)}
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)

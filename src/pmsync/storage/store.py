@@ -512,8 +512,8 @@ class Store:
 
     def promise_counts(self, first: date, last: date) -> list[KeptRate]:
         """How the promises of deals delivered from `first` to `last` fared, counted per
-        seller and PM pair (`who` is the seller, NUL, the PM): delivered, on time as the promise stood,
-        on time as first made (the first link of its history), and moves."""
+        seller and PM pair (`who` is the seller, NUL, the PM): delivered, on time as the
+        promise stood, on time as first made (the first link of its history), and moves."""
         from pmsync.core.report import KeptRate
 
         rows = self.backend.query(
