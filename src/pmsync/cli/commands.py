@@ -19,7 +19,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "weekly_report",
         "The Monday sync: promises at risk, terms, capacity, intel.",
     ),
-    "deal": ("pmsync.cli.deals", "app", "Deals: add, list, update, sign, log, deliver, lose, remove."),
+    "deal": (
+        "pmsync.cli.deals",
+        "app",
+        "Deals: add, list, update, sign, log, deliver, lose, remove.",
+    ),
     "pm": ("pmsync.cli.pms", "app", "Project managers: capacity, working days, time off."),
     "estimate": ("pmsync.cli.records", "estimate_app", "Effort estimates; history is kept."),
     "term": (
