@@ -27,18 +27,34 @@ TODAY = "2027-01-11"
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def portfolio(open_deals: int, seed: int = 1) -> Path:
+def portfolio(open_deals: int, seed: int = 1, pms: int | None = None) -> Path:
+    """The bench portfolio of `open_deals` (100 PMs per 10,000 unless `pms` says)."""
     from pmsync.sample import Size
     from pmsync.service.admin import build_demo
     from pmsync.service.session import Session
 
-    path = OUT / f"portfolio-{open_deals}.db"
+    team = pms or max(10, open_deals // 100)
+    name = f"portfolio-{open_deals}" + (f"-{pms}pms" if pms else "")
+    path = OUT / f"{name}.db"
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
-    size = Size(pms=max(10, open_deals // 100), open_deals=open_deals, delivered=2 * open_deals)
+    size = Size(pms=team, open_deals=open_deals, delivered=2 * open_deals)
     started = time.perf_counter()
     tmp = path.with_suffix(".tmp")
+    for suffix in ("", "-wal", "-shm"):  # what a build that was stopped left
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    if os.environ.get("PMSYNC_BENCH_BUILDER") != "1":
+        # Built by a child process: a child forked from a parent this big would count the
+        # parent's memory as its own peak (ru_maxrss), and every later measurement with it.
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+            f"import bench.run as r; from pathlib import Path; r.OUT = Path({str(OUT)!r}); "
+            f"r.portfolio({open_deals}, {seed}, {pms})"
+        )
+        env = {**os.environ, "PMSYNC_BENCH_BUILDER": "1"}
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        return path
     build_demo(Session(str(tmp), date.fromisoformat(TODAY)), size, seed=seed)
     # One self-contained file: fold the write-ahead log in before it is renamed.
     subprocess.run(["pmsync", "--db", str(tmp), "db", "backup", "--force", str(path)], check=True)
@@ -155,6 +171,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000", help="open-deal counts")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--import-rows", type=int, default=50_000)
+    parser.add_argument(
+        "--few-pms",
+        action="store_true",
+        help="also the largest size with 100 PMs (1,000 deals each) instead of 1,000",
+    )
     opts = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what users run: cached bytecode
     sizes = [int(s) for s in opts.sizes.split(",") if s]
@@ -177,14 +198,24 @@ def main() -> None:
             demo,
         ),
     ]
-    for n in sizes:
-        db = portfolio(n)
+    portfolios = [(n, portfolio(n), "") for n in sizes]
+    if opts.few_pms and sizes:
+        portfolios.append((max(sizes), portfolio(max(sizes), pms=100), ", 100 PMs"))
+    for n, db, note in portfolios:
+        import sqlite3
+
+        first_pm = sqlite3.connect(db).execute("SELECT name FROM pms ORDER BY id").fetchone()[0]
         for label, args in (
             ("check-date --hours 80 --by +6w", ["check-date", "--hours", "80", "--by", "+6w"]),
+            (
+                "check-date --pm",
+                ["check-date", "--hours", "80", "--by", "+6w", "--pm", first_pm],
+            ),
             ("deal list", ["deal", "list"]),
+            ("deal list --json", ["deal", "list", "--json"]),
             ("weekly-report", ["weekly-report"]),
         ):
-            cases.append(Case(f"{label} ({n:,} open)", args, db))
+            cases.append(Case(f"{label} ({n:,} open{note})", args, db))
     cases.append(ImportCase(opts.import_rows))
     # Round-robin: this machine's speed drifts from minute to minute, so every command gets
     # a run in every phase instead of one command meeting a slow minute for all its runs.
@@ -202,7 +233,7 @@ def main() -> None:
         )
     by_label: dict[str, dict[int, float]] = {}
     for r in rows:
-        if "open)" in r["label"]:
+        if "open)" in r["label"]:  # the 100-PM portfolio is not part of the growth
             name, _, count = r["label"].rpartition(" (")
             by_label.setdefault(name, {})[int(count.split()[0].replace(",", ""))] = r["median"]
     for name, timing in by_label.items():
