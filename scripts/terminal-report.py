@@ -37,7 +37,7 @@ def main() -> None:
     console = Console(
         record=True, width=110, force_terminal=True, color_system="truecolor", file=io.StringIO()
     )
-    document.render_rich(view.to_document(r, limit=6), console, plain=False)
+    document.render_rich(view.to_document(r, limit=6), console)
     out.parent.mkdir(parents=True, exist_ok=True)
     console.save_svg(str(out), title="pmsync weekly-report")
     print(f"saved {out}")

@@ -451,7 +451,7 @@ def test_a_terminal_of_any_width_keeps_each_deal_date_and_amount_whole(
     report = weekly_report(Session(str(office.db), date.fromisoformat(office.today)), 4)
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False)
-    document.render_rich(view.to_document(report), console, plain=False)
+    document.render_rich(view.to_document(report), console)
     out = buf.getvalue()
     lines = out.splitlines()
     assert all(len(line) <= width for line in lines), max(map(len, lines))

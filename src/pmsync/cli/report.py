@@ -111,4 +111,4 @@ def weekly_report(
     elif fmt == "text" or not output.is_terminal():
         sys.stdout.write(document.render_text(doc))
     else:
-        document.render_rich(doc, output.console(), plain=False)
+        document.render_rich(doc, output.console())

@@ -95,8 +95,8 @@ _HEAT_BG = {
 }
 
 
-def render_rich(doc: Document, console: Console, plain: bool) -> None:
-    """On a terminal with colour; `plain` gives ASCII borders and no styles (cron mail).
+def render_rich(doc: Document, console: Console) -> None:
+    """On a terminal, with colour (plain text is `render_text`'s).
 
     A table never breaks a date, a number or a word to fit: its identifying column and its
     fixed columns don't wrap, the others wrap at spaces, and pmsync lays the columns out
@@ -106,11 +106,11 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
     from rich.text import Text
 
     def heading(text: str, char: str) -> None:
-        console.print(Text(text, style="" if plain else "bold"))
-        console.print(Text(char * min(len(text), console.width), style="" if plain else "dim"))
+        console.print(Text(text, style="bold"))
+        console.print(Text(char * min(len(text), console.width), style="dim"))
 
     heading(doc.title, "=")
-    console.print(Text(doc.subtitle, style="" if plain else "dim"))
+    console.print(Text(doc.subtitle, style="dim"))
     for section in doc.sections:
         console.print()
         heading(section.title, "-")
@@ -120,9 +120,9 @@ def render_rich(doc: Document, console: Console, plain: bool) -> None:
                 continue
             widths = _layout(block, console.width)
             if widths is None:
-                _records(block, console, plain)
+                _records(block, console)
             else:
-                console.print(_rich_table(block, plain, widths))
+                console.print(_rich_table(block, widths))
 
 
 class _Columns:
@@ -150,7 +150,8 @@ class _Columns:
             w if f else min(o, 40)
             for w, o, f in zip(self.widest, self.word, self.fixed, strict=True)
         ]
-        # Borders and padding: "|a | b | c|" with the outer padding left out.
+        # Borders and padding: "|a | b | c|" with the outer padding left out (the ASCII
+        # table's; a terminal's, without edges, is two narrower).
         self.frame = 3 * (n - 1) + 2
 
     def minimum(self) -> int:
@@ -178,17 +179,13 @@ def _layout(block: Table, width: int) -> list[int] | None:
     return widths
 
 
-def _rich_table(block: Table, plain: bool, widths: list[int]) -> Any:
+def _rich_table(block: Table, widths: list[int]) -> Any:
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
 
     table = RichTable(
-        box=box.ASCII if plain else box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=plain,
-        header_style="" if plain else "bold",
-        safe_box=True,
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold", safe_box=True
     )
     for i, (name, width) in enumerate(zip(block.columns, widths, strict=True)):
         table.add_column(
@@ -198,28 +195,25 @@ def _rich_table(block: Table, plain: bool, widths: list[int]) -> Any:
             width=width,
         )
     for row in block.rows:
-        table.add_row(*(Text(c.text, style=_style(c, plain)) for c in row))
+        table.add_row(*(Text(c.text, style=_style(c)) for c in row))
     return table
 
 
-def _style(c: Cell, plain: bool) -> str:
-    if plain:
-        return ""
+def _style(c: Cell) -> str:
     if c.heat is not None:
         return _HEAT_BG.get(heat_tone(c.heat) or "", "")
     return _RICH_TONES.get(c.tone or "", "")
 
 
-def _records(block: Table, console: Console, plain: bool) -> None:
+def _records(block: Table, console: Console) -> None:
     """A table too wide for the terminal: each record as `column: value` lines."""
     from rich.text import Text
 
     width = max(len(name) for name in block.columns)
     for row in block.rows:
         for i, (name, cell) in enumerate(zip(block.columns, row, strict=True)):
-            line = Text(f"{name:<{width}}  ", style="" if plain else "dim")
-            first = "" if plain else "bold"
-            line.append(cell.text, style=first if i == 0 else _style(cell, plain))
+            line = Text(f"{name:<{width}}  ", style="dim")
+            line.append(cell.text, style="bold" if i == 0 else _style(cell))
             console.print(line)
         console.print()
 
