@@ -216,7 +216,12 @@ def run(pmsync: str, db: Path, args: list[str], work: Path) -> str:
     )
     text = f"$ pmsync {' '.join(args)}\nexit {proc.returncode}\n{proc.stdout}\n--stderr--\n"
     text += proc.stderr
-    text = text.replace(str(work), "WORK")
+    return masked(text.replace(str(work), "WORK"))
+
+
+def masked(text: str) -> str:
+    """An output with what differs from run to run by design (times of day in stamps, the
+    email's Date and Message-ID, DTSTAMP, random UIDs) masked."""
     return _STAMPS.sub("STAMP", _UID.sub("UID", _TIME.sub("THH:MM:SS", text)))
 
 
