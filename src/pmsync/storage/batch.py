@@ -29,7 +29,7 @@ from pmsync.errors import (
     UnknownTerm,
 )
 from pmsync.storage.backend import Require, Step, Write, WriteMany
-from pmsync.storage.store import DEAL_COLUMNS, DEMO_MARK
+from pmsync.storage.store import ANY_RECORD, DEAL_COLUMNS, DEMO_MARK
 
 _PM_ID = "(SELECT id FROM pms WHERE name = ? COLLATE NOCASE)"
 # The estimate just inserted becomes its deal's signing estimate.
@@ -471,11 +471,7 @@ class Batch:
 
     def database_is_empty(self, error: PmsyncError) -> None:
         """No record of any kind is there yet (a whole database is loaded only into one)."""
-        from pmsync.storage.backend import RECORD_TABLES
-
-        self.require(
-            " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in RECORD_TABLES), (), error
-        )
+        self.require(f"NOT {ANY_RECORD}", (), error)
 
     def references_hold(self, error: PmsyncError) -> None:
         """Every reference in the database points at a record (checked before commit)."""

@@ -53,14 +53,16 @@ DEAL_COLUMNS = (
 )
 
 # Explicit columns in a fixed order: deals are read by the ten thousand, straight from tuples.
+# The hours logged on deal `d`, and its latest estimate `e` (joined on this condition).
+_LOGGED = "coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0.0)"
+_LATEST_ESTIMATE = "e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)"
 _DEAL_SELECT = (
     "SELECT d.id, "
     + ", ".join("p.name" if c == "pm" else f"d.{c}" for c in DEAL_COLUMNS)
-    + """, e.id, e.hours, e.low, e.high,
-       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0.0)
+    + f""", e.id, e.hours, e.low, e.high, {_LOGGED}
 FROM deals d
 LEFT JOIN pms p ON p.id = d.pm_id
-LEFT JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
+LEFT JOIN estimates e ON {_LATEST_ESTIMATE}
 """
 )
 # `_deal` builds a Deal by position from that SELECT: it must name Deal's fields in order.
@@ -196,13 +198,12 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
 # What makes an open deal load on its PM, read for check-date without a `Deal` per row:
 # PM, id, title, stage, probability, promised, start, the latest estimate's hours, low and
 # high, and the hours logged. Deals without a PM or an estimate are no load.
-_LOAD_SELECT = """
+_LOAD_SELECT = f"""
 SELECT p.name, d.id, d.title, d.stage, d.probability, d.promised, d.start,
-       e.hours, e.low, e.high,
-       coalesce((SELECT sum(hours) FROM worklog WHERE deal_id = d.id), 0.0)
+       e.hours, e.low, e.high, {_LOGGED}
 FROM deals d
 JOIN pms p ON p.id = d.pm_id
-JOIN estimates e ON e.id = (SELECT max(id) FROM estimates WHERE deal_id = d.id)
+JOIN estimates e ON {_LATEST_ESTIMATE}
 """
 LoadRow = tuple[
     str, int, str, str, "float | None", "date | None", "date | None", float,
@@ -280,11 +281,7 @@ class Store:
 
     def holds_records(self) -> bool:
         """True once anything a person recorded is in the database."""
-        return bool(
-            self.scalar(
-                "SELECT " + " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in RECORD_TABLES)
-            )
-        )
+        return bool(self.scalar(f"SELECT {ANY_RECORD}"))
 
     def is_demo(self) -> bool:
         return self.scalar("SELECT value FROM settings WHERE key = ?", (DEMO_MARK,)) is not None
@@ -756,6 +753,8 @@ DATABASE_TABLES = (
     "calendar_events",
 )
 _KEYED_BY_TEXT = {"settings": "key", "calendar_events": "key"}
+# True once anything a person recorded is in the database (an SQL condition).
+ANY_RECORD = "(" + " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in RECORD_TABLES) + ")"
 EXPORT_TABLES = ("deals", "pms", "estimates", "terms", "updates", "worklog")
 _EXPORT_SQL = {
     "deals": "SELECT d.id, "
