@@ -169,23 +169,14 @@ class QueuePlan:
         return self.cal.index_from(job.start) if job.start and job.start > self.today else 0
 
     def limits(self, jobs: Sequence[Job]) -> list[int]:
-        """`limit` of each job, the promises not counted before counted in one go."""
+        """Working days through each deal's promise (0 without one): slack, on-time samples
+        and verdicts count to it. check-date plans the same queue many times: each promise
+        is counted once, those not counted before in one go."""
         through = self._through
         missing = {j.promised for j in jobs if j.promised is not None} - through.keys()
         if missing:
             through.update(zip(missing, self.cal.count_each(missing), strict=True))
         return [0 if j.promised is None else through[j.promised] for j in jobs]
-
-    def limit(self, job: Job) -> int:
-        """Working days through the deal's promise (0 without one): slack, on-time samples
-        and verdicts count to it."""
-        if job.promised is None:
-            return 0
-        # check-date plans the same queue many times: count each promise once.
-        n = self._through.get(job.promised)
-        if n is None:
-            n = self._through[job.promised] = self.cal.count_through(job.promised)
-        return n
 
     def simulates(self, jobs: Sequence[Job]) -> bool:
         """Whether these jobs get Monte-Carlo: the queue has evidence or a ranged estimate."""
@@ -193,7 +184,7 @@ class QueuePlan:
 
     def plain_slot(self, job: Job, span: tuple[int, int] | None) -> Slot:
         """The slot of a job scheduled without Monte-Carlo."""
-        return self._slot(job, span, self.limit(job), None, None, None)
+        return self._slot(job, span, self.limits([job])[0], None, None, None)
 
     def _schedule(self, jobs: Sequence[Job], simulate: bool) -> tuple:
         cal = self.cal
