@@ -55,20 +55,17 @@ def _check_engine(
     from pmsync.storage import holiday_cache
 
     holiday_cache.load()
-    stages = (
-        (*OPEN_STAGES,)
-        if include_pipeline
-        else tuple(s for s in OPEN_STAGES if s != Stage.PIPELINE)
-    )
+    # Pipeline deals are load only when asked for: not read otherwise.
+    stages = tuple(s for s in OPEN_STAGES if include_pipeline or s != Stage.PIPELINE)
     pms, rows, history, settings = store.forecast_loads(stages, pm)
 
     def loads() -> Iterator[tuple[str, Job, str]]:
-        for pm, i, title, stage, prob, promised, start, hours, low, high, logged in rows:
+        for name, i, title, stage, prob, promised, start, hours, low, high, logged in rows:
             job = load_job(
                 i, stage, prob, promised, start, hours, low, high, logged, include_pipeline
             )
             if job is not None:
-                yield pm, job, title
+                yield name, job, title
 
     return Forecaster.from_loads(pms, loads(), history, today, settings, include_pipeline)
 
