@@ -81,8 +81,8 @@ def plan_import(
         if ext:
             seen_external.add(ext)
         target = by_external.get(ext) if ext else None
-        if target is None and ext and _as_number(ext) in by_number:
-            target = by_number[_as_number(ext)]
+        if target is None and ext:
+            target = by_number.get(_as_number(ext))
         if target is None and ext and by_print and _MANGLED.fullmatch(ext):
             target = by_print.get(_fingerprint(f["title"], f.get("client")))
         if target is not None and ext and ext != current[target]["external_id"]:
