@@ -178,13 +178,28 @@ def test_evidence_gives_percentiles_and_probability(cli: Cli) -> None:
             "--hours",
             "20",
         )
-        cli("deal", "deliver", str(i + 1), "--actual-hours", "40")
+        cli("deal", "deliver", str(i + 1), "--actual-hours", "38")
     run = cli("check-date", "--hours", "40", "--by", "2027-01-13", "--json")
     data = run.json()
     assert run.code == 4 and data["verdict"] == "unrealistic"
-    assert data["p50"] == data["p80"] == "2027-01-15" and data["on_time_probability"] == 0
+    # 76 h: P50 on the tenth working day; P80 allows three deals' worth of doubt.
+    assert data["p50"] == "2027-01-15" and data["p80"] in ("2027-01-15", "2027-01-18")
+    assert data["on_time_probability"] == 0
+    assert data["evidence"] == {
+        "source": "own",
+        "model": "pooled-lognormal",
+        "deals": 3,
+        "own_deals": 3,
+        "own_weight": data["evidence"]["own_weight"],
+        "kind": None,
+        "kind_deals": 0,
+        "median_overrun": pytest.approx(1.9),
+        "ranges": "range",
+    }
+    assert 0 < data["evidence"]["own_weight"] < 1
     text = cli("check-date", "--hours", "40", "--by", "2027-01-13").out
-    assert "track record (3 delivered deals, estimates run 2x)" in text
+    assert "Ann's 3 delivered deals (estimates run 1.9x)" in text
+    assert "< 1% chance" in text
 
 
 @pytest.mark.parametrize(

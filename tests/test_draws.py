@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from pmsync.core.draws import draw_array, draw_lists, job_key, job_key_array, mix, queue_key
 from pmsync.core.forecast import Candidate, Forecaster
+from pmsync.core.history import History
 from pmsync.core.models import PM, Actual, Deal, Estimate
 from pmsync.core.montecarlo import DrawBudget
 from pmsync.core.schedule import Job
@@ -33,6 +34,7 @@ def jobs(draw):
     high = draw(st.one_of(st.none(), st.floats(1, 4).map(lambda f: likely * f)))
     logged = draw(st.one_of(st.just(0.0), st.floats(0, 1).map(lambda f: likely * f)))
     weight = draw(st.sampled_from([1.0, 0.25, 0.5]))
+    kind = draw(st.sampled_from([None, "audit", "migration"]))
     return Job(
         deal_id=draw(st.integers(-1, 10**6)),
         hours=max(0.0, likely - logged) * weight,
@@ -43,25 +45,38 @@ def jobs(draw):
         high=high,
         logged=logged,
         weight=weight,
+        kind=kind,
     )
+
+
+# Delivered deals: PM, kind, estimate at signing, actual hours, whether it had a range.
+past = st.tuples(
+    st.sampled_from(["Ann", "Ben", None]),
+    st.sampled_from(["audit", "migration", None]),
+    st.floats(1, 200),
+    st.floats(0.3, 800),
+    st.booleans(),
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(jobs(), min_size=1, max_size=6),
-    st.lists(st.floats(0.3, 4), max_size=9),
+    st.lists(past, max_size=12),
     st.integers(1, 60),
     st.integers(0, 2**63),
     st.sampled_from([5, 4, 3]),
 )
-def test_python_and_numpy_draw_the_same_numbers(queue, ratios, samples, seed, units) -> None:
+def test_python_and_numpy_draw_the_same_numbers(queue, history, samples, seed, units) -> None:
+    rows = [Actual(i, "", k, pm, None, e, a, r) for i, (pm, k, e, a, r) in enumerate(history)]
+    overrun = History(rows).overrun_for("Ann")  # None with fewer than three deals
     keys = [job_key(queue_key(seed, "Ann"), j) for j in queue]
     assert job_key_array(queue_key(seed, "Ann"), queue).tolist() == keys
-    lists = draw_lists(queue, keys, ratios, samples, units)
-    array = draw_array(queue, keys, ratios, samples, units)
+    lists = draw_lists(queue, keys, overrun, samples, units)
+    array = draw_array(queue, keys, overrun, samples, units)
     assert array.tolist() == lists
     # A job's draws are its own: drawn alone they are the same as in a block.
-    assert draw_lists(queue[-1:], keys[-1:], ratios, samples, units) == lists[-1:]
+    assert draw_lists(queue[-1:], keys[-1:], overrun, samples, units) == lists[-1:]
 
 
 def _team(n_deals: int) -> tuple[list[PM], list[Deal], list[Actual]]:
@@ -82,10 +97,11 @@ def _team(n_deals: int) -> tuple[list[PM], list[Deal], list[Actual]]:
                 start=MON + timedelta(days=i % 4) if i % 6 == 0 else None,
                 estimate=est,
                 logged_hours=float(i % 3),
+                kind="xyz"[i % 3],  # z: a kind history has never seen
             )
         )
     history = [
-        Actual(100 + i, "old", "x", pms[i % 3].name, date(2026, 6, 1), 10, 8 + i % 7)
+        Actual(100 + i, "old", "xy"[i % 2], pms[i % 3].name, date(2026, 6, 1), 10, 8 + i % 7)
         for i in range(12)
     ]
     return pms, deals, history

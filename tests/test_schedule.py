@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmsync.core.calendar import WorkCalendar
-from pmsync.core.history import Evidence
 from pmsync.core.models import PM, TimeOff
 from pmsync.core.montecarlo import QueuePlan
 from pmsync.core.schedule import Job, in_order, schedule_units
@@ -19,7 +18,7 @@ MON = date(2027, 1, 4)
 
 
 def plan(pm: PM, jobs: list[Job], today: date = MON):
-    return QueuePlan(pm, jobs, today, Evidence((), "none"), Settings()).plan()
+    return QueuePlan(pm, jobs, today, None, Settings()).plan()
 
 
 def test_no_float_drift_75_hours_at_37_5_over_mon_thu_is_exactly_8_days() -> None:

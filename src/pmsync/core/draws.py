@@ -6,8 +6,10 @@ random numbers are therefore counter-based: sample `i` of a job is a hash (Split
 job's key plus `i`, computed with the same 64-bit integer steps on both sides, and the float
 arithmetic after it is done in the same order, so every sample is bit for bit the same. One
 hash serves both of a sample's choices: its high 32 bits place the effort in the three-point
-range, its low 32 bits pick the overrun ratio (by multiply-shift, which numpy does far faster
-than a modulo).
+range, its low 32 bits pick the deal's noise about its PM's tendency (by multiply-shift,
+which numpy does far faster than a modulo). What the whole queue shares in a sample (the
+PM's tendency and spread) comes from `overrun` as plain numbers computed once in Python, so
+no exp or log is ever taken on the numpy side, where it might round differently.
 
 A job's key depends only on the seed, its PM and the deal, so adding work to a queue never
 changes the draws of the deals already in it (common random numbers).
@@ -20,6 +22,7 @@ import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pmsync.core.overrun import NOISE_QUANTILES, SPREAD_LEVELS, QueueOverrun
 from pmsync.core.schedule import Job
 
 if TYPE_CHECKING:
@@ -69,32 +72,47 @@ def job_key_array(queue: int, jobs: Sequence[Job]) -> np.ndarray:
     return _mix_array(_mix_array(np.uint64(queue) ^ ids) ^ orders)
 
 
-def _shape(job: Job) -> tuple[float, float, float, float, float, float]:
-    """low, likely, high, where the mode sits (0..1), hours logged and weight."""
+def _shape(job: Job, habitual: bool) -> tuple[float, float, float, float, float, float]:
+    """low, likely, high, where the mode sits (0..1), hours logged and weight. With
+    `habitual` ranges the overruns already say how far from likely the effort lands, so the
+    range is not drawn from again."""
     likely = job.likely if job.likely is not None else job.hours / job.weight + job.logged
     # low <= likely <= high, so neither root below is ever of a negative number.
-    low = min(job.low, likely) if job.low is not None else likely
-    high = max(job.high, likely) if job.high is not None else likely
+    low = min(job.low, likely) if job.low is not None and not habitual else likely
+    high = max(job.high, likely) if job.high is not None and not habitual else likely
     span = high - low
     mode_at = (likely - low) / span if span > 0 else 0.0
     return low, likely, high, mode_at, job.logged, job.weight
 
 
+def _habitual(overrun: QueueOverrun | None) -> bool:
+    return overrun is not None and overrun.model.habitual_ranges
+
+
 def draw_lists(
-    jobs: Sequence[Job], keys: Sequence[int], ratios: Sequence[float], samples: int, units: int
+    jobs: Sequence[Job],
+    keys: Sequence[int],
+    overrun: QueueOverrun | None,
+    samples: int,
+    units: int,
 ) -> list[list[int]]:
     """Per job, its remaining effort in each sample, in calendar units (`units` per
-    thousandth of an hour): a triangular draw on low/likely/high times an overrun ratio."""
+    thousandth of an hour): a triangular draw on low/likely/high times the overrun: the
+    PM's tendency in that sample times the deal's own noise."""
     out = []
-    n_ratios, sqrt, hash_ = len(ratios), math.sqrt, mix
+    sqrt, hash_, habitual = math.sqrt, mix, _habitual(overrun)
+    if overrun is not None:
+        tables = overrun.noise_tables()
+        noise = [tables[i % SPREAD_LEVELS] for i in range(samples)]
     for job, key in zip(jobs, keys, strict=True):
-        low, likely, high, mode_at, logged, weight = _shape(job)
+        low, likely, high, mode_at, logged, weight = _shape(job, habitual)
         span = high - low
         column = []
-        if not span and not n_ratios:
+        if not span and overrun is None:
             # Nothing to draw: every sample is the estimate as given.
             out.append([round(max(high - logged, 0.0) * weight * 1000) * units] * samples)
             continue
+        tendency = overrun.multipliers(job.kind, samples) if overrun is not None else ()
         for i in range(samples):
             h = hash_((key + i) & MASK)
             if not span:
@@ -103,8 +121,8 @@ def draw_lists(
                 total = low + sqrt(u * span * (likely - low))
             else:
                 total = high - sqrt((1 - u) * span * (high - likely))
-            if n_ratios:
-                total = total * ratios[((h & _LOW) * n_ratios) >> 32]
+            if overrun is not None:
+                total = total * tendency[i] * noise[i][((h & _LOW) * NOISE_QUANTILES) >> 32]
             column.append(round(max(total - logged, 0.0) * weight * 1000) * units)
         out.append(column)
     return out
@@ -113,7 +131,7 @@ def draw_lists(
 def draw_array(
     jobs: Sequence[Job],
     keys: Sequence[int] | np.ndarray,
-    ratios: Sequence[float],
+    overrun: QueueOverrun | None,
     samples: int,
     units: int,
 ) -> np.ndarray:
@@ -121,8 +139,10 @@ def draw_array(
     samples lie side by side, the way the scheduler and the percentiles read them."""
     import numpy as np
 
+    habitual = _habitual(overrun)
     low, likely, high, mode_at, logged, weight = (
-        np.array(v, dtype=float)[:, None] for v in zip(*map(_shape, jobs), strict=True)
+        np.array(v, dtype=float)[:, None]
+        for v in zip(*(_shape(j, habitual) for j in jobs), strict=True)
     )
     total = np.repeat(high, samples, axis=1)
     ranged = np.flatnonzero(high[:, 0] - low[:, 0])  # without a range the draw is `high`
@@ -138,10 +158,14 @@ def draw_array(
             lo + np.sqrt(u * span * (lk - lo)),
             hi - np.sqrt((1 - u) * span * (hi - lk)),
         )
-    if len(ratios):
-        table = np.asarray(ratios, dtype=float)
-        picks = ((hashes & np.uint64(_LOW)) * np.uint64(len(table))) >> np.uint64(32)
-        total = total * np.take(table, picks.astype(np.intp))
+    if overrun is not None:
+        kinds = {k: row for row, k in enumerate(dict.fromkeys(j.kind for j in jobs))}
+        tendency = np.array([overrun.multipliers(k, samples) for k in kinds], dtype=float)
+        rows = np.array([kinds[j.kind] for j in jobs], dtype=np.intp)
+        tables = np.array(overrun.noise_tables(), dtype=float)
+        picks = ((hashes & np.uint64(_LOW)) * np.uint64(NOISE_QUANTILES)) >> np.uint64(32)
+        levels = np.arange(samples, dtype=np.intp) % SPREAD_LEVELS
+        total = total * tendency[rows] * tables[levels[None, :], picks.astype(np.intp)]
     return np.rint(np.maximum(total - logged, 0.0) * weight * 1000).astype(np.int64) * units
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pmsync.core.calendar import HORIZON_YEARS, WorkCalendar
-from pmsync.core.history import Evidence, History
+from pmsync.core.history import History
 from pmsync.core.lifecycle import LOADED_STAGES, Stage
 from pmsync.core.models import PM, Actual, Deal, TimeOff, probability_weight
 from pmsync.core.montecarlo import DrawBudget, QueuePlan, Slot, keeps_promise
+from pmsync.core.overrun import NO_EVIDENCE, Evidence
 from pmsync.core.schedule import NEW_DEAL_ORDER, FreeCapacity, Job, in_order
 from pmsync.core.settings import Settings
 from pmsync.core.verdicts import AT_RISK, REALISTIC, Verdict, judge
@@ -69,6 +70,7 @@ class Candidate:
     logged: float = 0.0
     deal_id: int | None = None  # set when the deal is recorded
     title: str = "new deal"
+    kind: str | None = None  # the kind of work, which its overruns depend on
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Outcome:
     verdict: Verdict
     suggested_date: date | None
     knock_on: tuple[KnockOn, ...] = ()
-    evidence: Evidence = field(default_factory=lambda: Evidence((), "none"))
+    evidence: Evidence = NO_EVIDENCE
     full: bool = True  # False: forecast on the plan alone, without Monte-Carlo
     safe_slack_days: int | None = None  # working days from P80 to the promise
     # The PM's time off between the finish and the promise: slack that is not there.
@@ -136,6 +138,7 @@ def deal_job(deal: Deal, include_pipeline: bool = False) -> Job | None:
         est.high,
         deal.logged_hours,
         include_pipeline,
+        deal.kind,
     )
 
 
@@ -150,6 +153,7 @@ def load_job(
     high: float | None,
     logged: float,
     include_pipeline: bool = False,
+    kind: str | None = None,
 ) -> Job | None:
     """A deal's numbers as load on its PM (its estimate, what is logged, its stage), or None
     when its stage is not load."""
@@ -171,6 +175,7 @@ def load_job(
         high,
         logged,
         weight,
+        kind,
     )
 
 
@@ -250,7 +255,7 @@ class Forecaster:
             self.pms[pm],
             self._load(pm),
             self.today,
-            self.history.evidence_for(pm),
+            self.history.overrun_for(pm),
             self.settings,
             self.calendar(pm),
             self.budget,
@@ -376,6 +381,7 @@ class Forecaster:
             likely=cand.hours,
             high=cand.high,
             logged=cand.logged,
+            kind=cand.kind,
         )
 
     def _evaluate(self, cand: Candidate, pm: str, full: bool) -> Outcome:
@@ -404,7 +410,7 @@ class Forecaster:
             verdict=verdict,
             suggested_date=suggested,
             knock_on=knock_on,
-            evidence=place.queue.evidence if full else Evidence((), "none"),
+            evidence=_evidence(place.queue, cand) if full else NO_EVIDENCE,
             full=full,
             safe_slack_days=slot.safe_slack_days,
             away=_away(self.pms[pm], slot.safe_finish, promised),
@@ -572,6 +578,12 @@ class _Placement:
             if j.promised is not None
         )
         return slot, knock_on
+
+
+def _evidence(queue: QueuePlan, cand: Candidate) -> Evidence:
+    if queue.overrun is None:
+        return NO_EVIDENCE
+    return queue.overrun.evidence(cand.kind)
 
 
 def _away(pm: PM, finish: date | None, promised: date | None) -> tuple[TimeOff, ...]:

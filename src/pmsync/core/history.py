@@ -1,46 +1,33 @@
-"""What delivered deals teach the forecast: overrun ratios per PM and team, effort per kind."""
+"""What delivered deals teach the forecast: the overrun model, team ratios, effort per kind."""
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
+from math import log
 
 from pmsync.core.models import Actual, overrun
+from pmsync.core.overrun import Cell, OverrunModel, QueueOverrun
 from pmsync.errors import NoHistoryForKind
 
-OWN_HISTORY_MIN = 5
-TEAM_HISTORY_MIN = 3
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Overrun ratios (actual / estimate at signing) that apply to one PM's queue."""
-
-    ratios: Sequence[float]
-    source: str  # "own", "team" or "none"
-
-    @property
-    def median_ratio(self) -> float | None:
-        from statistics import median  # not at import: it loads decimal and fractions
-
-        return median(self.ratios) if len(self.ratios) else None
-
-
 # What history reads of one delivered deal: PM, kind, delivery day (ordinal, 0 when
-# unknown), the estimate at signing (else the first) and the actual hours.
-HistoryRow = tuple[str | None, str | None, int, float | None, float | None]
+# unknown), the estimate at signing (else the first), the actual hours, and whether that
+# estimate had a low/high range.
+HistoryRow = tuple[str | None, str | None, int, float | None, float | None, bool]
 
 
 class History:
-    """What delivered deals teach: overrun ratios per PM and team, actuals per kind.
+    """What delivered deals teach: the overrun model, the team's ratios, actuals per kind.
 
     Read in one pass and kept as numbers: a big team has hundreds of thousands of delivered
     deals."""
 
     def __init__(self, delivered: Iterable[Actual] = ()) -> None:
-        self.by_pm: dict[str, array[float]] = {}
+        # Log overruns per (PM, kind), as the overrun model's sufficient statistics.
+        self.cells: dict[tuple[str | None, str | None], Cell] = {}
+        self.ranged = 0  # deals whose estimate at signing had a range
+        self._model: OverrunModel | None = None
         self.team: array[float] = array("d")
         self.team_days: array[int] = array("l")  # delivery day (ordinal) of each team ratio
         self.actuals_by_kind: dict[str, array[float]] = {}
@@ -51,6 +38,7 @@ class History:
                 a.delivered_on.toordinal() if a.delivered_on else 0,
                 a.estimate_hours,
                 a.actual_hours,
+                a.ranged,
             )
             for a in delivered
         )
@@ -63,8 +51,9 @@ class History:
         return history
 
     def add(self, rows: Iterable[HistoryRow]) -> None:
-        by_pm, kinds, team, days = self.by_pm, self.actuals_by_kind, self.team, self.team_days
-        for pm, kind, day, estimate, actual in rows:
+        cells, kinds, team, days = self.cells, self.actuals_by_kind, self.team, self.team_days
+        self._model = None
+        for pm, kind, day, estimate, actual, ranged in rows:
             if actual is None:
                 continue
             if kind:
@@ -76,23 +65,33 @@ class History:
                 continue
             team.append(ratio)
             days.append(day)
-            if pm:
-                if pm not in by_pm:
-                    by_pm[pm] = array("d")
-                by_pm[pm].append(ratio)
+            if ratio <= 0:
+                continue  # no hours at all: nothing a logarithm can learn from
+            y = log(ratio)
+            cell = cells.get((pm, kind))
+            if cell is None:
+                cells[(pm, kind)] = [1.0, y, y * y]
+            else:
+                cell[0] += 1.0
+                cell[1] += y
+                cell[2] += y * y
+            if ranged:
+                self.ranged += 1
 
     def team_ratios(self, first: date, last: date) -> list[float]:
         """Overrun ratios of the deals delivered from `first` to `last`."""
         lo, hi = first.toordinal(), last.toordinal()
         return [r for r, d in zip(self.team, self.team_days, strict=True) if lo <= d <= hi]
 
-    def evidence_for(self, pm: str) -> Evidence:
-        own = self.by_pm.get(pm, ())
-        if len(own) >= OWN_HISTORY_MIN:
-            return Evidence(own, "own")
-        if len(self.team) >= TEAM_HISTORY_MIN:
-            return Evidence(self.team, "team")
-        return Evidence((), "none")
+    @property
+    def model(self) -> OverrunModel:
+        if self._model is None:
+            self._model = OverrunModel(self.cells, self.ranged)
+        return self._model
+
+    def overrun_for(self, pm: str) -> QueueOverrun | None:
+        """What a PM's queue samples its overruns from; None without evidence."""
+        return self.model.for_pm(pm)
 
     def reference_hours(self, kind: str) -> tuple[float, int]:
         """Median actual hours of delivered deals of a kind, and how many there were."""

@@ -140,6 +140,7 @@ class Actual(NamedTuple):
     delivered_on: date | None
     estimate_hours: float | None  # the estimate in force at signing, else the first
     actual_hours: float | None
+    ranged: bool = False  # the estimate at signing had a low/high range
 
     @property
     def ratio(self) -> float | None:

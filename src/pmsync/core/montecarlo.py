@@ -13,8 +13,8 @@ from typing import Any
 
 from pmsync.core.calendar import WorkCalendar
 from pmsync.core.draws import as_lists, draw_array, draw_lists, job_key, job_key_array, queue_key
-from pmsync.core.history import Evidence
 from pmsync.core.models import PM
+from pmsync.core.overrun import QueueOverrun
 from pmsync.core.schedule import (
     Job,
     in_order,
@@ -95,7 +95,7 @@ class QueuePlan:
         pm: PM,
         jobs: Sequence[Job],
         today: date,
-        evidence: Evidence,
+        overrun: QueueOverrun | None,
         settings: Settings,
         calendar: WorkCalendar | None = None,
         budget: DrawBudget | None = None,
@@ -113,10 +113,10 @@ class QueuePlan:
         # planned.
         self._ranged = any(j.has_range for j in self.jobs)
         self._through: dict[date, int] = {}
-        self.evidence = evidence
+        self.overrun = overrun  # None: no history to learn overruns from
         self.settings = settings
         # Each job's samples, drawn once per queue (a list or a numpy column).
-        self._samples: dict[tuple[int, int | None], Any] = {}
+        self._samples: dict[tuple, Any] = {}
 
     def forget_samples(self) -> None:
         self._samples.clear()
@@ -180,7 +180,7 @@ class QueuePlan:
 
     def simulates(self, jobs: Sequence[Job]) -> bool:
         """Whether these jobs get Monte-Carlo: the queue has evidence or a ranged estimate."""
-        return bool(len(self.evidence.ratios) or self._ranged or any(j.has_range for j in jobs))
+        return self.overrun is not None or self._ranged or any(j.has_range for j in jobs)
 
     def plain_slot(self, job: Job, span: tuple[int, int] | None) -> Slot:
         """The slot of a job scheduled without Monte-Carlo."""
@@ -246,26 +246,33 @@ class QueuePlan:
     ) -> _Percentiles:
         n, cal = self.settings.samples, self.cal
         numpy = self.budget.use_numpy(len(jobs) * n)
-        new = [j for j in jobs if (j.deal_id, j.order) not in self._samples]
+        drawn_for = self._samples
+        new = [j for j in jobs if _drawn_as(j) not in drawn_for]
         block = None
         if new:
             queue = queue_key(self.settings.seed, self.pm.name)
-            ratios = self.evidence.ratios
+            overrun = self.overrun
             if numpy:
-                block = draw_array(new, job_key_array(queue, new), ratios, n, cal.hour_units)
+                block = draw_array(new, job_key_array(queue, new), overrun, n, cal.hour_units)
                 drawn: Sequence[Any] = list(block)
             else:
                 keys = [job_key(queue, j) for j in new]
-                drawn = draw_lists(new, keys, ratios, n, cal.hour_units)
+                drawn = draw_lists(new, keys, overrun, n, cal.hour_units)
             for j, column in zip(new, drawn, strict=True):
-                self._samples[(j.deal_id, j.order)] = column
+                drawn_for[_drawn_as(j)] = column
         if numpy:
             # A queue drawn in one go is scheduled from its block as it stands.
             if block is None or len(new) != len(jobs):
-                block = _stack([self._samples[(j.deal_id, j.order)] for j in jobs])
+                block = _stack([drawn_for[_drawn_as(j)] for j in jobs])
             return _percentiles_array(cal.day_units, releases, block, limits, n)
-        columns = [self._samples[(j.deal_id, j.order)] for j in jobs]
+        columns = [drawn_for[_drawn_as(j)] for j in jobs]
         return _percentiles_lists(cal.day_units, releases, as_lists(columns), limits, n)
+
+
+def _drawn_as(job: Job) -> tuple:
+    """What a job's draws depend on besides the queue: a deal is drawn once however many
+    dates check-date tries it at, and work asked about again with other numbers anew."""
+    return (job.deal_id, job.order, job.kind, job.likely, job.low, job.high, job.logged, job.weight)
 
 
 # Both give, per job: P50 and P80 finish (nearest rank; a sample with nothing left to do

@@ -39,6 +39,7 @@ class Job:
     high: float | None = None
     logged: float = 0.0
     weight: float = 1.0  # a pipeline deal counts by its probability
+    kind: str | None = None  # the kind of work: overruns differ by kind
 
     @property
     def tie_break(self) -> int:

@@ -21,13 +21,35 @@ _LABEL: dict[Verdict, str] = {
 
 def _evidence_words(o: Outcome) -> str:
     ev = o.evidence
-    if not ev.ratios:
+    if ev.source == "none":
         return "its three-point estimate"
-    whose = f"{o.pm}'s own" if ev.source == "own" else "the team's"
-    return (
-        f"{whose} track record ({len(ev.ratios)} delivered deals, estimates run "
-        f"{ev.median_ratio:.2g}x)"
-    )
+    kind = f" on {ev.kind} work" if ev.kind and ev.kind_deals else ""
+    runs = f"estimates run {ev.median_ratio:.2g}x{kind}"
+    others = ev.deals - ev.own_deals
+    if ev.own_deals and others:
+        return f"{o.pm}'s {_deals(ev.own_deals)} weighed with the team's {others} ({runs})"
+    if ev.own_deals:
+        return f"{o.pm}'s {_deals(ev.own_deals)} ({runs})"
+    return f"the team's {_deals(ev.deals)} (none of them {o.pm}'s; {runs})"
+
+
+def _deals(n: int) -> str:
+    return f"{n} delivered deal" + ("" if n == 1 else "s")
+
+
+def _evidence_json(o: Outcome) -> dict[str, Any]:
+    ev = o.evidence
+    return {
+        "source": ev.source,
+        "model": ev.model,
+        "deals": ev.deals,
+        "own_deals": ev.own_deals,
+        "own_weight": round(ev.own_weight, 3),
+        "kind": ev.kind,
+        "kind_deals": ev.kind_deals,
+        "median_overrun": ev.median_ratio,
+        "ranges": ev.ranges,
+    }
 
 
 def _titles(o: Outcome) -> str:
@@ -184,11 +206,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             }
             for k in o.knock_on
         ],
-        "evidence": {
-            "source": o.evidence.source,
-            "deals": len(o.evidence.ratios),
-            "median_overrun": o.evidence.median_ratio,
-        },
+        "evidence": _evidence_json(o),
         "reference": None,
         "left_out": [{"pm": pm, "reason": why} for pm, why in result.left_out],
     }

@@ -60,9 +60,9 @@ def _check_engine(
     pms, rows, history, settings = store.forecast_loads(stages, pm)
 
     def loads() -> Iterator[tuple[str, Job, str]]:
-        for name, i, title, stage, prob, promised, start, hours, low, high, logged in rows:
+        for name, i, title, kind, stage, prob, promised, start, hours, low, high, logged in rows:
             job = load_job(
-                i, stage, prob, promised, start, hours, low, high, logged, include_pipeline
+                i, stage, prob, promised, start, hours, low, high, logged, include_pipeline, kind
             )
             if job is not None:
                 yield name, job, title
@@ -114,6 +114,7 @@ def check_date(
                 logged=recorded.logged_hours,
                 deal_id=recorded.id,
                 title=recorded.title,
+                kind=kind or recorded.kind,
             )
         else:
             if hours is None:
@@ -121,6 +122,8 @@ def check_date(
                     raise ValueError("new work needs its hours or its kind")
                 hours, n = engine.history.reference_hours(kind)
                 reference = (kind, hours, n)
-            cand = Candidate(hours=hours, promised=promised, start=start, low=low, high=high)
+            cand = Candidate(
+                hours=hours, promised=promised, start=start, low=low, high=high, kind=kind
+            )
         check_start(cand.start, cand.promised)
         return engine.check(cand, pm, reference)

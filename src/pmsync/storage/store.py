@@ -84,13 +84,15 @@ LEFT JOIN estimates s ON s.id = coalesce(
 WHERE d.stage = 'delivered'
 """
 _ACTUAL_SELECT = (
-    "SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours" + _DELIVERED
+    "SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours,"
+    " s.low IS NOT NULL OR s.high IS NOT NULL" + _DELIVERED
 )
 # The same deals as `History` reads them (`HistoryRow`): the day is the delivery date's
 # ordinal (the julianday of 0001-01-01 is 1721425.5), and ids keep the order samples pick in.
 _HISTORY_SELECT = (
     "SELECT p.name, d.kind,"
-    " coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0), s.hours, d.actual_hours"
+    " coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0), s.hours, d.actual_hours,"
+    " s.low IS NOT NULL OR s.high IS NOT NULL"
     + _DELIVERED
     + " AND d.actual_hours IS NOT NULL ORDER BY d.id"
 )
@@ -164,7 +166,9 @@ def _deal(r: Sequence[Any], same: _Shared | None = None) -> Deal:
 
 
 def _actual(r: Sequence[Any], same: _Shared) -> Actual:
-    return Actual(r[0], r[1], same.text[r[2]], same.text[r[3]], same.date[r[4]], r[5], r[6])
+    return Actual(
+        r[0], r[1], same.text[r[2]], same.text[r[3]], same.date[r[4]], r[5], r[6], bool(r[7])
+    )
 
 
 def _term(row: dict[str, Any], same: _Shared | None = None) -> Term:
@@ -196,17 +200,17 @@ def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
 
 
 # What makes an open deal load on its PM, read for check-date without a `Deal` per row:
-# PM, id, title, stage, probability, promised, start, the latest estimate's hours, low and
-# high, and the hours logged. Deals without a PM or an estimate are no load.
+# PM, id, title, kind, stage, probability, promised, start, the latest estimate's hours, low
+# and high, and the hours logged. Deals without a PM or an estimate are no load.
 _LOAD_SELECT = f"""
-SELECT p.name, d.id, d.title, d.stage, d.probability, d.promised, d.start,
+SELECT p.name, d.id, d.title, d.kind, d.stage, d.probability, d.promised, d.start,
        e.hours, e.low, e.high, {_LOGGED}
 FROM deals d
 JOIN pms p ON p.id = d.pm_id
 JOIN estimates e ON {_LATEST_ESTIMATE}
 """
 LoadRow = tuple[
-    str, int, str, str, "float | None", "date | None", "date | None", float,
+    str, int, str, "str | None", str, "float | None", "date | None", "date | None", float,
     "float | None", "float | None", float,
 ]  # fmt: skip
 
@@ -314,8 +318,8 @@ class Store:
         )
         day = _Dates()
         rows = [
-            (pm, i, title, stage, prob, day[promised], day[start], hours, low, high, logged)
-            for pm, i, title, stage, prob, promised, start, hours, low, high, logged in loads
+            (pm, i, title, kind, stage, prob, day[promised], day[start], hours, low, high, logged)
+            for pm, i, title, kind, stage, prob, promised, start, hours, low, high, logged in loads
         ]
         return (
             self._pms(timeoff, pms),

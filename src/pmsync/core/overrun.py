@@ -1,0 +1,265 @@
+"""How far a deal's effort may run over its estimate: a model learned from delivered deals.
+
+A delivered deal's overrun is its actual hours over the estimate at signing; the model
+works on its logarithm, y. Each PM has a tendency (the mean of their y), each kind of work
+an effect on top of it, and around both the deals scatter with a PM's own spread:
+
+    y = team mean + PM tendency + kind effect + spread x noise
+
+None of these is known; history only hints at them, and how strongly depends on how much of
+it there is. So the PM's tendency is the team's, pulled towards the PM's own record by the
+weight their deals carry (partial pooling: three deals move it a little, thirty a lot); a
+kind's effect is learnt the same way from every deal of that kind; and how much PMs and
+kinds differ at all is read from the team (a random-effects fit by the method of moments,
+kept from claiming "no difference" on a handful of PMs by a prior worth two of them). A PM's
+spread is their own residual variance pooled with the team's.
+
+What is unknown is sampled, not averaged away: in each Monte-Carlo sample, the PM's spread
+is one draw from its posterior (eight strata), their tendency one draw given that spread,
+and every deal of the queue shares both in that sample; each deal then draws its own noise.
+So a PM with little history gets a wider P80, and a queue of several deals cannot average
+the PM's unknown tendency away.
+
+Everything a sample needs is computed here once per queue in plain Python (one multiplier
+per sample and kind; tables of exp(sigma x normal quantile) per spread), so the per-draw work
+in `draws` is table look-ups and multiplications: Python and numpy give the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+# Delivered deals the team needs before overruns are evidence at all.
+TEAM_HISTORY_MIN = 3
+# How many PMs' (kinds') worth of weight the prior on their spread carries: with few PMs
+# the method of moments often says "they are all alike", which a new PM may not be.
+PRIOR_GROUPS = 2.0
+# The prior's guess of how much PMs (kinds) differ, as a share of the deal-to-deal variance.
+PRIOR_SHARE = 0.25
+# How many deals' worth of weight the team's spread carries in a PM's own spread.
+SPREAD_PRIOR_DEALS = 6.0
+# A share of ranged estimates in history from which the ranges are taken to be habitual:
+# the overruns were measured against likely values of ranged estimates, so a range is not
+# sampled again on top of them.
+HABITUAL_RANGES = 0.5
+SPREAD_LEVELS = 8  # strata of a PM's spread; sample i takes stratum i % SPREAD_LEVELS
+NOISE_QUANTILES = 256  # a deal's noise is one of these equally likely normal quantiles
+TENDENCY_QUANTILES = 1024
+_STRIDE = 633  # walks the tendency quantiles in a low-discrepancy order (odd: visits all)
+_GRID = 0.005  # spreads are kept to this step so their noise tables are shared
+
+
+@cache
+def _normal_quantiles(n: int) -> tuple[float, ...]:
+    """The n equally likely standard-normal quantiles (mid-points of n strata)."""
+    try:  # the C helper behind statistics.NormalDist, without importing decimal/fractions
+        from _statistics import _normal_dist_inv_cdf as inv  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - other Pythons
+        from statistics import NormalDist
+
+        return tuple(NormalDist().inv_cdf((k + 0.5) / n) for k in range(n))
+    return tuple(inv((k + 0.5) / n, 0.0, 1.0) for k in range(n))
+
+
+@cache
+def noise_table(sigma: float) -> tuple[float, ...]:
+    """exp(sigma x q) for each noise quantile q: a deal's overrun about its PM's tendency."""
+    exp = math.exp
+    return tuple(exp(sigma * q) for q in _normal_quantiles(NOISE_QUANTILES))
+
+
+def _chi2_quantile(dof: float, z: float) -> float:
+    """Wilson-Hilferty: the chi-squared quantile with `dof` degrees of freedom at the
+    standard-normal quantile z (close enough for a spread's posterior from 6 dof up)."""
+    c = 2.0 / (9.0 * dof)
+    return dof * max(1.0 - c + z * math.sqrt(c), 0.05) ** 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a forecast learned from history, as check-date reports it."""
+
+    source: str  # "own" (the PM's record weighs most), "team", or "none"
+    deals: int = 0  # delivered deals with an overrun, the whole team's
+    own_deals: int = 0
+    own_weight: float = 0.0  # share of the PM's tendency that is their own record
+    kind: str | None = None
+    kind_deals: int = 0  # the team's delivered deals of that kind
+    median_ratio: float | None = None  # the typical overrun of this PM on this kind
+    ranges: str = "none"  # "likely": ranges were habitual; "range": sampled; "none"
+
+    @property
+    def model(self) -> str:
+        return "none" if self.source == "none" else "pooled-lognormal"
+
+
+NO_EVIDENCE = Evidence("none")
+
+# Sufficient statistics of one PM's deals of one kind: count, sum of y, sum of y squared.
+Cell = list[float]
+
+
+class OverrunModel:
+    """The team's overrun model, fitted once from history's cells (`fit`)."""
+
+    def __init__(self, cells: dict[tuple[str | None, str | None], Cell], ranged: int) -> None:
+        self.cells = cells
+        self.deals = int(sum(c[0] for c in cells.values()))
+        self.habitual_ranges = self.deals > 0 and ranged >= HABITUAL_RANGES * self.deals
+        self._fitted = False
+
+    @property
+    def active(self) -> bool:
+        return self.deals >= TEAM_HISTORY_MIN
+
+    def _fit(self) -> None:
+        if self._fitted:
+            return
+        self._fitted = True
+        cells, n = self.cells, self.deals
+        self.mean = sum(c[1] for c in cells.values()) / n
+        # Deal-to-deal variance within a PM's deals of one kind; the whole spread of y
+        # while too few cells have two deals to tell.
+        within = sum(c[2] - c[1] * c[1] / c[0] for c in cells.values())
+        dof = n - len(cells)
+        total = sum(c[2] for c in cells.values()) / n - self.mean**2
+        self.noise = max(within / dof if dof >= 2 else total * n / max(n - 1, 1), 1e-4)
+        kinds = {k for _, k in cells if k is not None}
+        self.kinds_differ = len(kinds) >= 2
+        self.pm_effect: dict[str, tuple[float, float]] = {}  # raw mean residual, deals
+        self.kind_effect: dict[str, float] = {}
+        self.kind_deals = {
+            k: int(sum(c[0] for (_, ck), c in cells.items() if ck == k)) for k in kinds
+        }
+        self.pm_spread2 = self.kind_spread2 = PRIOR_SHARE * self.noise
+        for _ in range(2):  # back-fitting: kinds given PMs, then PMs given kinds
+            if self.kinds_differ:
+                raw = self._group_means(1, lambda p, k: self._pm_shift(p))
+                self.kind_spread2 = self._between(raw)
+                self.kind_effect = {
+                    k: d * self._weight(self.kind_spread2, m) for k, (d, m) in raw.items()
+                }
+            self.pm_effect = self._group_means(0, lambda p, k: self.kind_effect.get(k or "", 0.0))
+            self.pm_spread2 = self._between(self.pm_effect)
+
+    def _group_means(
+        self, axis: int, offset: Callable[[str | None, str | None], float]
+    ) -> dict[str, tuple[float, float]]:
+        """Per PM (axis 0) or kind (1): the mean of y less the team mean and `offset`."""
+        sums: dict[str, list[float]] = {}
+        for key, (count, total, _) in self.cells.items():
+            group = key[axis]
+            if group is None:
+                continue
+            shift = self.mean + offset(*key)
+            s = sums.setdefault(group, [0.0, 0.0])
+            s[0] += total - count * shift
+            s[1] += count
+        return {g: (s[0] / s[1], s[1]) for g, s in sums.items()}
+
+    def _between(self, raw: dict[str, tuple[float, float]]) -> float:
+        """How much groups truly differ: the spread of their means less what their deals'
+        noise explains, pooled with the prior."""
+        excess = [d * d - self.noise / m for d, m in raw.values()]
+        found = max(sum(excess) / len(excess), 0.0) if excess else 0.0
+        prior = PRIOR_SHARE * self.noise
+        return (len(excess) * found + PRIOR_GROUPS * prior) / (len(excess) + PRIOR_GROUPS)
+
+    def _weight(self, spread2: float, deals: float, noise2: float | None = None) -> float:
+        """The share of a group's own mean in its estimate: precision of its deals over all."""
+        own = deals / (self.noise if noise2 is None else noise2)
+        return own / (1.0 / spread2 + own)
+
+    def _pm_shift(self, pm: str | None) -> float:
+        if pm is None or pm not in self.pm_effect:
+            return 0.0
+        d, m = self.pm_effect[pm]
+        return d * self._weight(self.pm_spread2, m)
+
+    def for_pm(self, pm: str) -> QueueOverrun | None:
+        """What one PM's queue samples from, or None without evidence."""
+        if not self.active:
+            return None
+        self._fit()
+        return QueueOverrun(self, pm)
+
+
+class QueueOverrun:
+    """One PM's overrun draws: per sample, a multiplier per kind (the tendency) and a noise
+    table (the spread), shared by every deal of the queue in that sample."""
+
+    def __init__(self, model: OverrunModel, pm: str) -> None:
+        self.model = model
+        self.pm = pm
+        self.raw, self.own = model.pm_effect.get(pm, (0.0, 0))
+        # The PM's spread: their residuals about the pooled tendency, pooled with the team's.
+        shift = model.mean + self.raw * model._weight(model.pm_spread2, self.own)
+        ss = 0.0
+        for (p, k), (count, total, squares) in model.cells.items():
+            if p == pm:
+                centre = shift + model.kind_effect.get(k or "", 0.0)
+                ss += squares - 2 * centre * total + count * centre * centre
+        # The prior's scale is set so that its mean variance is the team's.
+        dof = SPREAD_PRIOR_DEALS + self.own
+        scale = ((SPREAD_PRIOR_DEALS - 2) * model.noise + max(ss, 0.0)) / dof
+        z = _normal_quantiles(SPREAD_LEVELS)
+        # Stratum s of the spread: quantile (s + 0.5) / levels of its scaled-inverse-chi2.
+        self.spreads = [
+            max(round(math.sqrt(dof * scale / _chi2_quantile(dof, -z[s])) / _GRID), 1) * _GRID
+            for s in range(SPREAD_LEVELS)
+        ]
+        self._multipliers: dict[str | None, list[float]] = {}
+
+    def _kind(self, kind: str | None) -> tuple[float, float, int]:
+        """A kind's effect, its variance, and the deals behind it."""
+        m = self.model
+        if not m.kinds_differ:
+            return 0.0, 0.0, 0
+        if kind not in m.kind_effect:
+            return 0.0, m.kind_spread2, 0  # a kind never delivered: any kind's effect
+        deals = m.kind_deals[kind]
+        return m.kind_effect[kind], 1.0 / (1.0 / m.kind_spread2 + deals / m.noise), deals
+
+    def multipliers(self, kind: str | None, samples: int) -> list[float]:
+        """Per sample, exp(the PM's tendency on this kind), drawn given that sample's spread."""
+        found = self._multipliers.get(kind)
+        if found is None or len(found) != samples:
+            m = self.model
+            effect, effect_var, _ = self._kind(kind)
+            base = m.mean + effect
+            extra = effect_var + m.noise / m.deals  # the kind's and the team mean's doubt
+            levels = []
+            for sigma in self.spreads:
+                precision = 1.0 / m.pm_spread2 + self.own / (sigma * sigma)
+                centre = base + self.raw * (self.own / (sigma * sigma)) / precision
+                levels.append((centre, math.sqrt(1.0 / precision + extra)))
+            z, exp = _normal_quantiles(TENDENCY_QUANTILES), math.exp
+            found = []
+            for i in range(samples):
+                centre, sd = levels[i % SPREAD_LEVELS]
+                found.append(exp(centre + sd * z[(i * _STRIDE) % TENDENCY_QUANTILES]))
+            self._multipliers[kind] = found
+        return found
+
+    def noise_tables(self) -> list[tuple[float, ...]]:
+        """Per spread stratum, the table a deal's noise is picked from."""
+        return [noise_table(s) for s in self.spreads]
+
+    def evidence(self, kind: str | None) -> Evidence:
+        m = self.model
+        weight = m._weight(m.pm_spread2, self.own) if self.own else 0.0
+        effect, _, kind_deals = self._kind(kind)
+        return Evidence(
+            # "own" where the PM's record weighs most, or is all the team has.
+            source="own" if weight >= 0.5 or self.own == m.deals else "team",
+            deals=m.deals,
+            own_deals=int(self.own),
+            own_weight=weight,
+            kind=kind if m.kinds_differ else None,
+            kind_deals=kind_deals,
+            median_ratio=math.exp(m.mean + self.raw * weight + effect),
+            ranges="likely" if m.habitual_ranges else "range",
+        )
