@@ -17,10 +17,13 @@ is scored against draws of the real efforts from the true process:
   process): it covers a little more than 80 % because a finish on the P80 day counts;
 - gap: pmsync's P80 coverage minus the perfect forecaster's (the goal: within 3 points);
 - Brier score of `on_time_probability` for the date asked (lower is better), and the
-  perfect forecaster's, the floor.
+  perfect forecaster's, the floor;
+- how often that chance came out as exactly 0 or 1, a certainty no sample can give.
 
-Scenarios: one kind of work with point estimates; kinds that differ (a row per kind); and
-a team that always estimates low/likely/high, where the truth runs from the likely value.
+Scenarios: one kind of work with point estimates; kinds that differ (a row per kind); a
+team that always estimates low/likely/high, where the truth runs from the likely value; and
+one outside the model's log-normal family, where deals mostly land near the PM's median
+and 15 % of them run twice as long.
 Everything is seeded: the same code gives the same table.
 """
 
@@ -40,12 +43,16 @@ REALITIES = 400  # draws of the real efforts each answer is scored against
 PERFECT_DRAWS = 4000
 TODAY = date(2027, 1, 4)  # a Monday
 KIND_FACTOR = {"onboarding": 0.85, "migration": 1.35}
+# Outside the model's family: deals that mostly land near the PM's median (spread 0.1) and
+# now and then run twice as long.
+DISASTER = (0.15, 2.0)
 # Where kinds differ, what each scenario's row asks about; None: one kind of work.
 SCENARIOS: tuple[tuple[str, str | None, bool], ...] = (
     ("one kind, point estimates", None, False),
     ("onboarding (x0.85)", "onboarding", False),
     ("migration (x1.35)", "migration", False),
     ("habitual ranges", None, True),
+    ("not log-normal: 15 % run 2x", "disasters", False),
 )
 RANGE = (0.8, 1.6)  # low and high as multiples of the likely value, when ranged
 DAY_HOURS = 8.0  # a 40-hour week
@@ -55,6 +62,10 @@ def _overrun(rng: Any, median: float, spread: float, kind: str | None, n: int | 
     """Draws of actual / estimate from the true process."""
     import numpy as np
 
+    if kind == "disasters":
+        share, factor = DISASTER
+        usual = median * np.exp(0.1 * rng.standard_normal(n))
+        return usual * np.where(rng.random(n) < share, factor, 1.0)
     mu = math.log(median) + (math.log(KIND_FACTOR[kind]) if kind else 0.0)
     return np.exp(mu + spread * rng.standard_normal(n))
 
@@ -66,9 +77,13 @@ class Cell:
     perfect: float = 0.0
     brier: float = 0.0
     brier_perfect: float = 0.0
+    certain: float = 0.0  # answers whose chance was exactly 0 or 1
     checks: int = 0
 
-    def add(self, p50: float, p80: float, perfect: float, brier: float, floor: float) -> None:
+    def add(
+        self, p50: float, p80: float, perfect: float, brier: float, floor: float, certain: bool
+    ) -> None:
+        self.certain += certain
         self.p50 += p50
         self.p80 += p80
         self.perfect += perfect
@@ -99,7 +114,7 @@ def run(args: argparse.Namespace) -> dict[tuple[str, int], Cell]:
     rng = np.random.default_rng(args.seed)
     cells: dict[tuple[str, int], Cell] = {}
     for name, kind, ranged in SCENARIOS:
-        kinds = list(KIND_FACTOR) if kind else [None]
+        kinds = list(KIND_FACTOR) if kind in KIND_FACTOR else [kind]
         for size in HISTORY_SIZES:
             cell = cells[(name, size)] = Cell()
             for _ in range(args.checks):
@@ -188,6 +203,7 @@ def run(args: argparse.Namespace) -> dict[tuple[str, int], Cell]:
                     float(np.mean(truth <= perfect_p80)),
                     float(np.mean((p - on_time) ** 2)),
                     float(np.mean((chance - on_time) ** 2)),
+                    p in (0.0, 1.0),
                 )
     return cells
 
@@ -195,8 +211,8 @@ def run(args: argparse.Namespace) -> dict[tuple[str, int], Cell]:
 def table(cells: dict[tuple[str, int], Cell]) -> str:
     lines = [
         "| scenario | own deals | P50 covers | P80 covers | perfect P80 | gap | Brier | "
-        "perfect Brier |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "perfect Brier | chance 0 or 1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total = Cell()
     for (name, size), c in cells.items():
@@ -204,15 +220,15 @@ def table(cells: dict[tuple[str, int], Cell]) -> str:
         lines.append(
             f"| {name} | {size} | {c.p50 / n:.1%} | {c.p80 / n:.1%} | {c.perfect / n:.1%} | "
             f"{(c.p80 - c.perfect) / n * 100:+.1f} | {c.brier / n:.4f} | "
-            f"{c.brier_perfect / n:.4f} |"
+            f"{c.brier_perfect / n:.4f} | {c.certain / n:.0%} |"
         )
-        for f in ("p50", "p80", "perfect", "brier", "brier_perfect", "checks"):
+        for f in ("p50", "p80", "perfect", "brier", "brier_perfect", "certain", "checks"):
             setattr(total, f, getattr(total, f) + getattr(c, f))
     n = total.checks or 1
     lines.append(
         f"| all | | {total.p50 / n:.1%} | {total.p80 / n:.1%} | {total.perfect / n:.1%} | "
         f"{(total.p80 - total.perfect) / n * 100:+.1f} | {total.brier / n:.4f} | "
-        f"{total.brier_perfect / n:.4f} |"
+        f"{total.brier_perfect / n:.4f} | {total.certain / n:.0%} |"
     )
     return "\n".join(lines)
 

@@ -202,6 +202,42 @@ def test_evidence_gives_percentiles_and_probability(cli: Cli) -> None:
     assert "< 1% chance" in text
 
 
+def _delivered(cli: Cli, kind: str, hours: float, actual: float, *estimate: str) -> None:
+    made = cli(
+        "deal", "add", f"Past {kind}", "--client", "C", "--stage", "signed", "--pm", "Ann",
+        "--kind", kind, "--hours", str(hours), *estimate, "--json",
+    ).json()  # fmt: skip
+    cli("deal", "deliver", str(made["id"]), "--actual-hours", str(actual))
+
+
+def test_the_kind_of_work_and_habitual_ranges_shape_the_forecast(cli: Cli) -> None:
+    cli("pm", "add", "Ann", "--capacity", "40")
+    for i in range(6):
+        _delivered(cli, "migration", 40, 60 + i, "--low", "30", "--high", "70")
+        _delivered(cli, "onboarding", 40, 32 + i, "--low", "30", "--high", "70")
+
+    def check(*args: str) -> dict:
+        return cli("check-date", "--by", "2027-03-01", "--json", *args).json()
+
+    slow, fast = (
+        check("--hours", "80", "--kind", "migration"),
+        check("--hours", "80", "--kind", "onboarding"),
+    )
+    assert slow["evidence"]["kind"] == "migration" and slow["evidence"]["kind_deals"] == 6
+    assert fast["evidence"]["median_overrun"] < 1 < slow["evidence"]["median_overrun"]
+    assert fast["p80"] < slow["p80"]
+    # Every estimate in history had a range: the overruns already hold what a range says.
+    assert slow["evidence"]["ranges"] == "likely"
+    ranged = check("--hours", "80", "--low", "60", "--high", "160", "--kind", "migration")
+    assert ranged["p80"] == slow["p80"]
+    # A recorded deal is forecast as its own kind.
+    made = cli(
+        "deal", "add", "New", "--client", "C", "--stage", "signed", "--pm", "Ann",
+        "--kind", "migration", "--hours", "80", "--json",
+    ).json()  # fmt: skip
+    assert cli("check-date", str(made["id"]), "--json").json()["evidence"]["kind"] == "migration"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -175,9 +175,9 @@ def test_little_history_gives_a_wider_p80_than_much_of_the_same() -> None:
         history = [
             delivered(10 * k + i, 40, 40 * r) for k in range(repeats) for i, r in enumerate(scatter)
         ]
-        return engine(history=history).check(Candidate(120, promised=promise)).best
+        return engine(history=history).check(Candidate(400, promised=promise)).best
 
-    many = check(10, date(2027, 1, 20))
+    many = check(10, date(2027, 3, 1))
     assert many.p80 is not None
     few = check(1, many.p80)
     assert few.p80 > many.p80 and few.p50 <= many.p80

@@ -20,9 +20,16 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pmsync.core.overrun import NOISE_QUANTILES, SPREAD_LEVELS, QueueOverrun
+from pmsync.core.overrun import (
+    NOISE_QUANTILES,
+    SCENARIOS,
+    SPREAD_LEVELS,
+    QueueOverrun,
+    noise_table,
+)
 from pmsync.core.schedule import Job
 
 if TYPE_CHECKING:
@@ -159,14 +166,36 @@ def draw_array(
             hi - np.sqrt((1 - u) * span * (hi - lk)),
         )
     if overrun is not None:
+        # Per kind, each sample's multiplier: the PM's tendency in its scenario times the
+        # kind's factor (the same product `multipliers` makes one by one).
         kinds = {k: row for row, k in enumerate(dict.fromkeys(j.kind for j in jobs))}
-        tendency = np.array([overrun.multipliers(k, samples) for k in kinds], dtype=float)
+        tendency = np.asarray(overrun.tendency())[np.arange(samples) % SCENARIOS]
+        factors = np.stack([_kind_array(overrun, k, samples) for k in kinds])
         rows = np.array([kinds[j.kind] for j in jobs], dtype=np.intp)
-        tables = np.array(overrun.noise_tables(), dtype=float)
-        picks = ((hashes & np.uint64(_LOW)) * np.uint64(NOISE_QUANTILES)) >> np.uint64(32)
-        levels = np.arange(samples, dtype=np.intp) % SPREAD_LEVELS
-        total = total * tendency[rows] * tables[levels[None, :], picks.astype(np.intp)]
+        total *= (tendency * factors)[rows]
+        # Every spread stratum's noise table end to end: sample i reads stratum i % 8's, at
+        # bits 24-31 of its hash (what `draw_lists` reads as the low half times 256 >> 32).
+        tables = np.concatenate([_noise_array(sigma) for sigma in overrun.spreads])
+        picks = (hashes.view(np.int64) >> 24) & (NOISE_QUANTILES - 1)
+        picks += (np.arange(samples, dtype=np.intp) % SPREAD_LEVELS) * NOISE_QUANTILES
+        total *= np.take(tables, picks)
     return np.rint(np.maximum(total - logged, 0.0) * weight * 1000).astype(np.int64) * units
+
+
+def _kind_array(overrun: QueueOverrun, kind: str | None, samples: int) -> np.ndarray:
+    import numpy as np
+
+    arrays, key = overrun.model.arrays, ("kind", kind, samples)
+    if key not in arrays:
+        arrays[key] = np.array(overrun.model.kind_factors(kind, samples), dtype=float)
+    return arrays[key]  # type: ignore[return-value]
+
+
+@cache
+def _noise_array(sigma: float) -> np.ndarray:
+    import numpy as np
+
+    return np.array(noise_table(sigma), dtype=float)
 
 
 def as_lists(columns: Sequence[Any]) -> list[list[int]]:

@@ -6,8 +6,9 @@ from array import array
 from collections.abc import Iterable, Sequence
 from datetime import date
 from math import log
+from operator import mul
 
-from pmsync.core.models import Actual, overrun
+from pmsync.core.models import Actual
 from pmsync.core.overrun import Cell, OverrunModel, QueueOverrun
 from pmsync.errors import NoHistoryForKind
 
@@ -24,8 +25,8 @@ class History:
     deals."""
 
     def __init__(self, delivered: Iterable[Actual] = ()) -> None:
-        # Log overruns per (PM, kind), as the overrun model's sufficient statistics.
-        self.cells: dict[tuple[str | None, str | None], Cell] = {}
+        # Overrun ratios per (PM, kind), for the overrun model.
+        self._grouped: dict[tuple[str | None, str | None], array[float]] = {}
         self.ranged = 0  # deals whose estimate at signing had a range
         self._model: OverrunModel | None = None
         self.team: array[float] = array("d")
@@ -51,7 +52,7 @@ class History:
         return history
 
     def add(self, rows: Iterable[HistoryRow]) -> None:
-        cells, kinds, team, days = self.cells, self.actuals_by_kind, self.team, self.team_days
+        grouped, kinds, team, days = self._grouped, self.actuals_by_kind, self.team, self.team_days
         self._model = None
         for pm, kind, day, estimate, actual, ranged in rows:
             if actual is None:
@@ -60,23 +61,29 @@ class History:
                 if kind not in kinds:
                     kinds[kind] = array("d")
                 kinds[kind].append(actual)
-            ratio = overrun(actual, estimate)
-            if ratio is None:
+            if not estimate:
                 continue
+            ratio = actual / estimate
             team.append(ratio)
             days.append(day)
             if ratio <= 0:
                 continue  # no hours at all: nothing a logarithm can learn from
-            y = log(ratio)
-            cell = cells.get((pm, kind))
-            if cell is None:
-                cells[(pm, kind)] = [1.0, y, y * y]
-            else:
-                cell[0] += 1.0
-                cell[1] += y
-                cell[2] += y * y
+            group = grouped.get((pm, kind))
+            if group is None:
+                group = grouped[(pm, kind)] = array("d")
+            group.append(ratio)
             if ranged:
                 self.ranged += 1
+
+    @property
+    def cells(self) -> dict[tuple[str | None, str | None], Cell]:
+        """Per (PM, kind): how many deals, and the sum of their log overruns and of its
+        square (the logarithms taken in bulk, not one Python step per deal)."""
+        cells = {}
+        for key, ratios in self._grouped.items():
+            ys = list(map(log, ratios))
+            cells[key] = [float(len(ys)), sum(ys), sum(map(mul, ys, ys))]
+        return cells
 
     def team_ratios(self, first: date, last: date) -> list[float]:
         """Overrun ratios of the deals delivered from `first` to `last`."""

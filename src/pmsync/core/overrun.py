@@ -45,10 +45,15 @@ SPREAD_PRIOR_DEALS = 6.0
 # the overruns were measured against likely values of ranged estimates, so a range is not
 # sampled again on top of them.
 HABITUAL_RANGES = 0.5
-SPREAD_LEVELS = 8  # strata of a PM's spread; sample i takes stratum i % SPREAD_LEVELS
+# What a queue shares in a sample is one of SPREAD_LEVELS x TENDENCY_LEVELS scenarios: a
+# stratum of the PM's spread and, given it, a stratum of their tendency. Sample i takes
+# scenario i % SCENARIOS, and the first 8 samples already meet every stratum of both.
+SPREAD_LEVELS = 8
+TENDENCY_LEVELS = 8
+SCENARIOS = SPREAD_LEVELS * TENDENCY_LEVELS
 NOISE_QUANTILES = 256  # a deal's noise is one of these equally likely normal quantiles
-TENDENCY_QUANTILES = 1024
-_STRIDE = 633  # walks the tendency quantiles in a low-discrepancy order (odd: visits all)
+KIND_QUANTILES = 1024  # the doubt about a kind's effect, walked in a low-discrepancy order
+_STRIDE = 633  # ~1024 / golden ratio, odd: visits every quantile
 _GRID = 0.005  # spreads are kept to this step so their noise tables are shared
 
 
@@ -103,13 +108,16 @@ Cell = list[float]
 
 
 class OverrunModel:
-    """The team's overrun model, fitted once from history's cells (`fit`)."""
+    """The team's overrun model, fitted from history's cells when a queue first asks."""
 
     def __init__(self, cells: dict[tuple[str | None, str | None], Cell], ranged: int) -> None:
         self.cells = cells
         self.deals = int(sum(c[0] for c in cells.values()))
         self.habitual_ranges = self.deals > 0 and ranged >= HABITUAL_RANGES * self.deals
         self._fitted = False
+        self._kind_factors: dict[tuple[str | None, int], list[float]] = {}
+        # Copies the numpy engine keeps of what it reads here, keyed by what they copy.
+        self.arrays: dict[object, object] = {}
 
     @property
     def active(self) -> bool:
@@ -127,20 +135,22 @@ class OverrunModel:
         dof = n - len(cells)
         total = sum(c[2] for c in cells.values()) / n - self.mean**2
         self.noise = max(within / dof if dof >= 2 else total * n / max(n - 1, 1), 1e-4)
-        kinds = {k for _, k in cells if k is not None}
-        self.kinds_differ = len(kinds) >= 2
+        self.kind_deals: dict[str, int] = {}
+        self.cells_of: dict[str | None, list[tuple[str | None, Cell]]] = {}  # per PM
+        for (pm, kind), cell in cells.items():
+            self.cells_of.setdefault(pm, []).append((kind, cell))
+            if kind is not None:
+                self.kind_deals[kind] = self.kind_deals.get(kind, 0) + int(cell[0])
+        self.kinds_differ = len(self.kind_deals) >= 2
         self.pm_effect: dict[str, tuple[float, float]] = {}  # raw mean residual, deals
         self.kind_effect: dict[str, float] = {}
-        self.kind_deals = {
-            k: int(sum(c[0] for (_, ck), c in cells.items() if ck == k)) for k in kinds
-        }
         self.pm_spread2 = self.kind_spread2 = PRIOR_SHARE * self.noise
         for _ in range(2):  # back-fitting: kinds given PMs, then PMs given kinds
             if self.kinds_differ:
                 raw = self._group_means(1, lambda p, k: self._pm_shift(p))
                 self.kind_spread2 = self._between(raw)
                 self.kind_effect = {
-                    k: d * self._weight(self.kind_spread2, m) for k, (d, m) in raw.items()
+                    k: d * self.weight(self.kind_spread2, m) for k, (d, m) in raw.items()
                 }
             self.pm_effect = self._group_means(0, lambda p, k: self.kind_effect.get(k or "", 0.0))
             self.pm_spread2 = self._between(self.pm_effect)
@@ -168,16 +178,38 @@ class OverrunModel:
         prior = PRIOR_SHARE * self.noise
         return (len(excess) * found + PRIOR_GROUPS * prior) / (len(excess) + PRIOR_GROUPS)
 
-    def _weight(self, spread2: float, deals: float, noise2: float | None = None) -> float:
-        """The share of a group's own mean in its estimate: precision of its deals over all."""
-        own = deals / (self.noise if noise2 is None else noise2)
+    def weight(self, spread2: float, deals: float) -> float:
+        """The share of a group's own mean in its estimate: the precision of its deals over
+        that plus the prior's (groups spread by `spread2`)."""
+        own = deals / self.noise
         return own / (1.0 / spread2 + own)
 
     def _pm_shift(self, pm: str | None) -> float:
         if pm is None or pm not in self.pm_effect:
             return 0.0
         d, m = self.pm_effect[pm]
-        return d * self._weight(self.pm_spread2, m)
+        return d * self.weight(self.pm_spread2, m)
+
+    def kind_effect_of(self, kind: str | None) -> tuple[float, float, int]:
+        """A kind's effect on the log overrun, its variance, and the deals behind it."""
+        if not self.kinds_differ:
+            return 0.0, 0.0, 0
+        if kind not in self.kind_effect:
+            return 0.0, self.kind_spread2, 0  # a kind never delivered: any kind's effect
+        deals = self.kind_deals[kind]
+        return self.kind_effect[kind], 1.0 / (1.0 / self.kind_spread2 + deals / self.noise), deals
+
+    def kind_factors(self, kind: str | None, samples: int) -> list[float]:
+        """Per sample, exp(the kind's effect, with the doubt about it and about the team's
+        mean): shared by every queue, and drawn apart from the PM's tendency."""
+        found = self._kind_factors.get((kind, samples))
+        if found is None:
+            effect, variance, _ = self.kind_effect_of(kind)
+            sd = math.sqrt(variance + self.noise / self.deals)
+            z, exp = _normal_quantiles(KIND_QUANTILES), math.exp
+            found = [exp(effect + sd * z[(i * _STRIDE) % KIND_QUANTILES]) for i in range(samples)]
+            self._kind_factors[(kind, samples)] = found
+        return found
 
     def for_pm(self, pm: str) -> QueueOverrun | None:
         """What one PM's queue samples from, or None without evidence."""
@@ -196,12 +228,11 @@ class QueueOverrun:
         self.pm = pm
         self.raw, self.own = model.pm_effect.get(pm, (0.0, 0))
         # The PM's spread: their residuals about the pooled tendency, pooled with the team's.
-        shift = model.mean + self.raw * model._weight(model.pm_spread2, self.own)
+        shift = model.mean + self.raw * model.weight(model.pm_spread2, self.own)
         ss = 0.0
-        for (p, k), (count, total, squares) in model.cells.items():
-            if p == pm:
-                centre = shift + model.kind_effect.get(k or "", 0.0)
-                ss += squares - 2 * centre * total + count * centre * centre
+        for kind, (count, total, squares) in model.cells_of.get(pm, ()):
+            centre = shift + model.kind_effect.get(kind or "", 0.0)
+            ss += squares - 2 * centre * total + count * centre * centre
         # The prior's scale is set so that its mean variance is the team's.
         dof = SPREAD_PRIOR_DEALS + self.own
         scale = ((SPREAD_PRIOR_DEALS - 2) * model.noise + max(ss, 0.0)) / dof
@@ -211,37 +242,35 @@ class QueueOverrun:
             max(round(math.sqrt(dof * scale / _chi2_quantile(dof, -z[s])) / _GRID), 1) * _GRID
             for s in range(SPREAD_LEVELS)
         ]
-        self._multipliers: dict[str | None, list[float]] = {}
+        self._tendency: list[float] | None = None
+        self._multipliers: dict[tuple[str | None, int], list[float]] = {}
 
-    def _kind(self, kind: str | None) -> tuple[float, float, int]:
-        """A kind's effect, its variance, and the deals behind it."""
-        m = self.model
-        if not m.kinds_differ:
-            return 0.0, 0.0, 0
-        if kind not in m.kind_effect:
-            return 0.0, m.kind_spread2, 0  # a kind never delivered: any kind's effect
-        deals = m.kind_deals[kind]
-        return m.kind_effect[kind], 1.0 / (1.0 / m.kind_spread2 + deals / m.noise), deals
-
-    def multipliers(self, kind: str | None, samples: int) -> list[float]:
-        """Per sample, exp(the PM's tendency on this kind), drawn given that sample's spread."""
-        found = self._multipliers.get(kind)
-        if found is None or len(found) != samples:
+    def tendency(self) -> list[float]:
+        """Per scenario, exp(the PM's tendency), drawn given the scenario's spread."""
+        if self._tendency is None:
             m = self.model
-            effect, effect_var, _ = self._kind(kind)
-            base = m.mean + effect
-            extra = effect_var + m.noise / m.deals  # the kind's and the team mean's doubt
             levels = []
             for sigma in self.spreads:
                 precision = 1.0 / m.pm_spread2 + self.own / (sigma * sigma)
-                centre = base + self.raw * (self.own / (sigma * sigma)) / precision
-                levels.append((centre, math.sqrt(1.0 / precision + extra)))
-            z, exp = _normal_quantiles(TENDENCY_QUANTILES), math.exp
-            found = []
-            for i in range(samples):
+                centre = m.mean + self.raw * (self.own / (sigma * sigma)) / precision
+                levels.append((centre, math.sqrt(1.0 / precision)))
+            z, exp = _normal_quantiles(TENDENCY_LEVELS), math.exp
+            self._tendency = []
+            for i in range(SCENARIOS):
                 centre, sd = levels[i % SPREAD_LEVELS]
-                found.append(exp(centre + sd * z[(i * _STRIDE) % TENDENCY_QUANTILES]))
-            self._multipliers[kind] = found
+                # Over i = 8q + r this visits every tendency stratum once per spread stratum.
+                t = z[(5 * i + i // SPREAD_LEVELS) % TENDENCY_LEVELS]
+                self._tendency.append(exp(centre + sd * t))
+        return self._tendency
+
+    def multipliers(self, kind: str | None, samples: int) -> list[float]:
+        """Per sample, the PM's tendency in its scenario (i % SCENARIOS) times the kind's
+        effect in that sample."""
+        found = self._multipliers.get((kind, samples))
+        if found is None:
+            pm, of_kind = self.tendency(), self.model.kind_factors(kind, samples)
+            found = [pm[i % SCENARIOS] * of_kind[i] for i in range(samples)]
+            self._multipliers[(kind, samples)] = found
         return found
 
     def noise_tables(self) -> list[tuple[float, ...]]:
@@ -250,8 +279,8 @@ class QueueOverrun:
 
     def evidence(self, kind: str | None) -> Evidence:
         m = self.model
-        weight = m._weight(m.pm_spread2, self.own) if self.own else 0.0
-        effect, _, kind_deals = self._kind(kind)
+        weight = m.weight(m.pm_spread2, self.own) if self.own else 0.0
+        effect, _, kind_deals = m.kind_effect_of(kind)
         return Evidence(
             # "own" where the PM's record weighs most, or is all the team has.
             source="own" if weight >= 0.5 or self.own == m.deals else "team",

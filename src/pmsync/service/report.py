@@ -24,7 +24,7 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
 
     today = session.today
     with session.reading() as store:
-        engine = forecaster(store, today)
+        engine = forecaster(store, today, dated=True)
         terms = store.terms(open_only=True)
         updates = store.updates(since=today - timedelta(days=INTEL_DAYS))
         closed_terms = store.terms_closed_between(week_since(today), today)

@@ -89,13 +89,18 @@ _ACTUAL_SELECT = (
 )
 # The same deals as `History` reads them (`HistoryRow`): the day is the delivery date's
 # ordinal (the julianday of 0001-01-01 is 1721425.5), and ids keep the order samples pick in.
-_HISTORY_SELECT = (
-    "SELECT p.name, d.kind,"
-    " coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0), s.hours, d.actual_hours,"
-    " s.low IS NOT NULL OR s.high IS NOT NULL"
+_HISTORY_COLUMNS = (
+    " s.hours, d.actual_hours, s.low IS NOT NULL OR s.high IS NOT NULL"
     + _DELIVERED
     + " AND d.actual_hours IS NOT NULL ORDER BY d.id"
 )
+_HISTORY_SELECT = (
+    "SELECT p.name, d.kind, coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0),"
+    + _HISTORY_COLUMNS
+)
+# The same without delivery days (all 0), for check-date: what a forecast learns from history
+# does not depend on them, and working them out is a tenth of reading 200,000 deals.
+_HISTORY_UNDATED = "SELECT p.name, d.kind, 0," + _HISTORY_COLUMNS
 
 
 # Stored stage words to the life cycle's members.
@@ -312,7 +317,7 @@ class Store:
                     + " ORDER BY d.id",
                     [*stages, *([pm] if pm else [])],
                 ),
-                (_HISTORY_SELECT, ()),
+                (_HISTORY_UNDATED, ()),
                 _SETTINGS,
             ]
         )
@@ -382,10 +387,11 @@ class Store:
         return [self._to_pm(r, off.get(r["id"], ())) for r in _dicts(pms)]
 
     def forecast_inputs(
-        self, stages: Sequence[str] | None
+        self, stages: Sequence[str] | None, dated: bool = True
     ) -> tuple[list[PM], list[Deal], History, Settings]:
         """What the forecaster needs (PMs, deals in `stages`, history, settings), in one
-        read: one request on a cluster. `stages` None: no deals (the caller has them)."""
+        read: one request on a cluster. `stages` None: no deals (the caller has them);
+        `dated`: history with delivery days."""
         from pmsync.core.history import History
         from pmsync.core.settings import from_stored
 
@@ -394,7 +400,7 @@ class Store:
                 _ALL_TIMEOFF,
                 _ALL_PMS,
                 _deals_query(stages) if stages is not None else ("SELECT 1 WHERE 0", []),
-                (_HISTORY_SELECT, ()),
+                (_HISTORY_SELECT if dated else _HISTORY_UNDATED, ()),
                 _SETTINGS,
             ]
         )
