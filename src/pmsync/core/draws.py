@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pmsync.core.overrun import (
@@ -28,7 +27,6 @@ from pmsync.core.overrun import (
     SCENARIOS,
     SPREAD_LEVELS,
     QueueOverrun,
-    noise_table,
 )
 from pmsync.core.schedule import Job
 
@@ -175,7 +173,7 @@ def draw_array(
         total *= (tendency * factors)[rows]
         # Every spread stratum's noise table end to end: sample i reads stratum i % 8's, at
         # bits 24-31 of its hash (what `draw_lists` reads as the low half times 256 >> 32).
-        tables = np.concatenate([_noise_array(sigma) for sigma in overrun.spreads])
+        tables = np.concatenate([_noise_array(overrun, sigma) for sigma in overrun.spreads])
         picks = (hashes.view(np.int64) >> 24) & (NOISE_QUANTILES - 1)
         picks += (np.arange(samples, dtype=np.intp) % SPREAD_LEVELS) * NOISE_QUANTILES
         total *= np.take(tables, picks)
@@ -191,11 +189,13 @@ def _kind_array(overrun: QueueOverrun, kind: str | None, samples: int) -> np.nda
     return arrays[key]  # type: ignore[return-value]
 
 
-@cache
-def _noise_array(sigma: float) -> np.ndarray:
+def _noise_array(overrun: QueueOverrun, sigma: float) -> np.ndarray:
     import numpy as np
 
-    return np.array(noise_table(sigma), dtype=float)
+    arrays, key = overrun.model.arrays, ("noise", sigma)
+    if key not in arrays:
+        arrays[key] = np.array(overrun.model.noise_table(sigma), dtype=float)
+    return arrays[key]  # type: ignore[return-value]
 
 
 def as_lists(columns: Sequence[Any]) -> list[list[int]]:

@@ -75,6 +75,16 @@ class History:
             if ranged:
                 self.ranged += 1
 
+    def _recent(self, most: int) -> dict[tuple[str | None, str | None], list[float]]:
+        """Per (PM, kind), the log overruns of its latest deals: about `most` in all, each
+        group giving its share."""
+        total = sum(len(r) for r in self._grouped.values())
+        out = {}
+        for key, ratios in self._grouped.items():
+            take = -(-len(ratios) * most // total) if total > most else len(ratios)
+            out[key] = list(map(log, ratios[-take:]))
+        return out
+
     @property
     def cells(self) -> dict[tuple[str | None, str | None], Cell]:
         """Per (PM, kind): how many deals, and the sum of their log overruns and of its
@@ -93,7 +103,7 @@ class History:
     @property
     def model(self) -> OverrunModel:
         if self._model is None:
-            self._model = OverrunModel(self.cells, self.ranged)
+            self._model = OverrunModel(self.cells, self.ranged, self._recent)
         return self._model
 
     def overrun_for(self, pm: str) -> QueueOverrun | None:

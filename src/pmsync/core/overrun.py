@@ -51,7 +51,12 @@ HABITUAL_RANGES = 0.5
 SPREAD_LEVELS = 8
 TENDENCY_LEVELS = 8
 SCENARIOS = SPREAD_LEVELS * TENDENCY_LEVELS
-NOISE_QUANTILES = 256  # a deal's noise is one of these equally likely normal quantiles
+NOISE_QUANTILES = 256  # a deal's noise is one of these equally likely quantiles
+# The noise's shape is the team's recent residuals (at most this many), blended with the
+# normal's by their number against this many deals' worth of prior: a team whose deals mostly
+# land on time and now and then run twice as long is not drawn as if it were log-normal.
+SHAPE_DEALS = 2048
+SHAPE_PRIOR = 50.0
 KIND_QUANTILES = 1024  # the doubt about a kind's effect, walked in a low-discrepancy order
 _STRIDE = 633  # ~1024 / golden ratio, odd: visits every quantile
 _GRID = 0.005  # spreads are kept to this step so their noise tables are shared
@@ -67,13 +72,6 @@ def _normal_quantiles(n: int) -> tuple[float, ...]:
 
         return tuple(NormalDist().inv_cdf((k + 0.5) / n) for k in range(n))
     return tuple(inv((k + 0.5) / n, 0.0, 1.0) for k in range(n))
-
-
-@cache
-def noise_table(sigma: float) -> tuple[float, ...]:
-    """exp(sigma x q) for each noise quantile q: a deal's overrun about its PM's tendency."""
-    exp = math.exp
-    return tuple(exp(sigma * q) for q in _normal_quantiles(NOISE_QUANTILES))
 
 
 def _chi2_quantile(dof: float, z: float) -> float:
@@ -110,12 +108,19 @@ Cell = list[float]
 class OverrunModel:
     """The team's overrun model, fitted from history's cells when a queue first asks."""
 
-    def __init__(self, cells: dict[tuple[str | None, str | None], Cell], ranged: int) -> None:
+    def __init__(
+        self,
+        cells: dict[tuple[str | None, str | None], Cell],
+        ranged: int,
+        recent: Callable[[int], dict[tuple[str | None, str | None], list[float]]] | None = None,
+    ) -> None:
         self.cells = cells
+        self._recent = recent  # per (PM, kind), the log overruns of their latest deals
         self.deals = int(sum(c[0] for c in cells.values()))
         self.habitual_ranges = self.deals > 0 and ranged >= HABITUAL_RANGES * self.deals
         self._fitted = False
         self._kind_factors: dict[tuple[str | None, int], list[float]] = {}
+        self._noise: dict[float, tuple[float, ...]] = {}
         # Copies the numpy engine keeps of what it reads here, keyed by what they copy.
         self.arrays: dict[object, object] = {}
 
@@ -154,6 +159,58 @@ class OverrunModel:
                 }
             self.pm_effect = self._group_means(0, lambda p, k: self.kind_effect.get(k or "", 0.0))
             self.pm_spread2 = self._between(self.pm_effect)
+        self.shape = self._shape()
+
+    def spread_of(self, pm: str | None) -> tuple[float, float]:
+        """The PM's spread posterior (scaled inverse chi-squared): its degrees of freedom and
+        scale. Their residuals about their pooled tendency, pooled with the team's spread,
+        whose prior scale is set so that its mean variance is the team's."""
+        raw, own = self.pm_effect.get(pm or "", (0.0, 0))
+        shift = self.mean + raw * self.weight(self.pm_spread2, own)
+        ss = 0.0
+        for kind, (count, total, squares) in self.cells_of.get(pm, ()):
+            centre = shift + self.kind_effect.get(kind or "", 0.0)
+            ss += squares - 2 * centre * total + count * centre * centre
+        dof = SPREAD_PRIOR_DEALS + own
+        return dof, ((SPREAD_PRIOR_DEALS - 2) * self.noise + max(ss, 0.0)) / dof
+
+    def _shape(self) -> tuple[float, ...]:
+        """The noise's standard quantiles: the team's latest residuals, each over its PM's
+        spread, made mean 0 and variance 1, blended with the normal's."""
+        normal = _normal_quantiles(NOISE_QUANTILES)
+        recent = self._recent(SHAPE_DEALS) if self._recent is not None else {}
+        spread: dict[str | None, float] = {}
+        found: list[float] = []
+        for (pm, kind), ys in recent.items():
+            if pm not in spread:
+                spread[pm] = math.sqrt(self.spread_of(pm)[1])
+            centre = self.mean + self._pm_shift(pm) + self.kind_effect.get(kind or "", 0.0)
+            found.extend((y - centre) / spread[pm] for y in ys)
+        n = len(found)
+        if n < 3:
+            return normal
+        found.sort()
+        mean = sum(found) / n
+        sd = math.sqrt(sum((e - mean) ** 2 for e in found) / n)
+        if sd <= 0:
+            return normal
+        weight = n / (n + SHAPE_PRIOR)
+        out = []
+        for k, z in enumerate(normal):
+            at = (k + 0.5) / NOISE_QUANTILES * n - 0.5  # mid-point quantile, interpolated
+            lo = min(max(int(at), 0), n - 1)
+            hi = min(lo + 1, n - 1)
+            e = found[lo] + (found[hi] - found[lo]) * min(max(at - lo, 0.0), 1.0)
+            out.append(weight * (e - mean) / sd + (1 - weight) * z)
+        return tuple(out)
+
+    def noise_table(self, sigma: float) -> tuple[float, ...]:
+        """exp(sigma x q) for each noise quantile q: a deal's overrun about its PM's tendency."""
+        found = self._noise.get(sigma)
+        if found is None:
+            exp = math.exp
+            found = self._noise[sigma] = tuple(exp(sigma * q) for q in self.shape)
+        return found
 
     def _group_means(
         self, axis: int, offset: Callable[[str | None, str | None], float]
@@ -227,15 +284,7 @@ class QueueOverrun:
         self.model = model
         self.pm = pm
         self.raw, self.own = model.pm_effect.get(pm, (0.0, 0))
-        # The PM's spread: their residuals about the pooled tendency, pooled with the team's.
-        shift = model.mean + self.raw * model.weight(model.pm_spread2, self.own)
-        ss = 0.0
-        for kind, (count, total, squares) in model.cells_of.get(pm, ()):
-            centre = shift + model.kind_effect.get(kind or "", 0.0)
-            ss += squares - 2 * centre * total + count * centre * centre
-        # The prior's scale is set so that its mean variance is the team's.
-        dof = SPREAD_PRIOR_DEALS + self.own
-        scale = ((SPREAD_PRIOR_DEALS - 2) * model.noise + max(ss, 0.0)) / dof
+        dof, scale = model.spread_of(pm)
         z = _normal_quantiles(SPREAD_LEVELS)
         # Stratum s of the spread: quantile (s + 0.5) / levels of its scaled-inverse-chi2.
         self.spreads = [
@@ -275,7 +324,7 @@ class QueueOverrun:
 
     def noise_tables(self) -> list[tuple[float, ...]]:
         """Per spread stratum, the table a deal's noise is picked from."""
-        return [noise_table(s) for s in self.spreads]
+        return [self.model.noise_table(s) for s in self.spreads]
 
     def evidence(self, kind: str | None) -> Evidence:
         m = self.model
