@@ -43,8 +43,9 @@ def check_date(
         str | None,
         typer.Option(
             "--kind",
-            help="Kind of work; without --hours, the effort is the median actual "
-            "hours of delivered deals of this kind.",
+            help="Kind of work: how that kind has run over its estimates counts in the "
+            "forecast; without --hours, the effort is the median actual hours of delivered "
+            "deals of this kind.",
         ),
     ] = None,
     include_pipeline: Annotated[
