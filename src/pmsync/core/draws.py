@@ -158,11 +158,10 @@ def draw_array(
         lo, lk, hi, mode = low[ranged], likely[ranged], high[ranged], mode_at[ranged]
         u = (hashes[ranged] >> np.uint64(32)).astype(float) * _UNIT
         span = hi - lo
-        total[ranged] = np.where(
-            u < mode,
-            lo + np.sqrt(u * span * (lk - lo)),
-            hi - np.sqrt((1 - u) * span * (hi - lk)),
-        )
+        # One root per draw, of the branch it takes (the same products as `draw_lists`).
+        below = u < mode
+        root = np.sqrt(np.where(below, u * span * (lk - lo), (1 - u) * span * (hi - lk)))
+        total[ranged] = np.where(below, lo + root, hi - root)
     if overrun is not None:
         # Per kind, each sample's multiplier: the PM's tendency in its scenario times the
         # kind's factor (the same product `multipliers` makes one by one).
