@@ -14,15 +14,16 @@ kinds differ at all is read from the team (a random-effects fit by the method of
 kept from claiming "no difference" on a handful of PMs by a prior worth two of them). A PM's
 spread is their own residual variance pooled with the team's.
 
-What is unknown is sampled, not averaged away: in each Monte-Carlo sample, the PM's spread
-is one draw from its posterior (eight strata), their tendency one draw given that spread,
-and every deal of the queue shares both in that sample; each deal then draws its own noise.
-So a PM with little history gets a wider P80, and a queue of several deals cannot average
-the PM's unknown tendency away.
+What is unknown is sampled, not averaged away: each Monte-Carlo sample is one of 64
+scenarios for the PM (a stratum of their spread's posterior and, given it, of their
+tendency's), times a draw of the kind's effect with its doubt; every deal of the queue shares
+that sample's scenario, and each then draws its own noise, whose shape is the team's recent
+residuals blended with the normal's. So a PM with little history gets a wider P80, and a
+queue of several deals cannot average the PM's unknown tendency away.
 
-Everything a sample needs is computed here once per queue in plain Python (one multiplier
-per sample and kind; tables of exp(sigma x normal quantile) per spread), so the per-draw work
-in `draws` is table look-ups and multiplications: Python and numpy give the same bits.
+Everything a sample needs is computed here in plain Python, once per scenario, kind and
+spread (tables of exp(sigma x quantile)), so the per-draw work in `draws` is table look-ups
+and multiplications: Python and numpy give the same bits.
 """
 
 from __future__ import annotations
