@@ -110,6 +110,25 @@ def public_holidays(spec: str | None, year: int) -> frozenset[date]:
 _day_of = functools.lru_cache(maxsize=1 << 16)(date.fromordinal)
 
 
+@functools.lru_cache(maxsize=1024)
+def _working_days(
+    first: int, end: int, workdays: frozenset[int], holidays: str | None
+) -> array[int]:
+    """The ordinals from `first` up to `end` of the days worked by the week's pattern and
+    not public holidays: a thousand PMs' calendars start on the same day and most share a
+    week and a country, so each chunk is worked out once for all of them."""
+    off = {
+        d.toordinal()
+        for y in range(date.fromordinal(first).year, date.fromordinal(end).year + 1)
+        for d in public_holidays(holidays, y)
+    }
+    # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday: the week's
+    # pattern, started on `first`'s weekday, picks the working days at C speed.
+    week = [(first - 1 + i) % 7 in workdays for i in range(7)]
+    days = compress(range(first, end), cycle(week))
+    return array("i", filterfalse(off.__contains__, days) if off else days)
+
+
 class WorkCalendar:
     """The working days of one PM from `first` on, numbered 0, 1, 2, ..."""
 
@@ -144,21 +163,15 @@ class WorkCalendar:
             # Work that never ends (a huge effort, time off to 2099): this PM's queue alone.
             raise CannotForecast(self.pm.name, "horizon")
         end = self._next + timedelta(days=_CHUNK_DAYS)
+        days = _working_days(
+            self._next.toordinal(), end.toordinal(), self._workdays, self.pm.holidays
+        )
         # Day ordinals are plain ints: a set lookup per day instead of date arithmetic.
-        off = {
-            d.toordinal()
-            for y in range(self._next.year, end.year + 1)
-            for d in public_holidays(self.pm.holidays, y)
-        }
+        off: set[int] = set()
         for start, stop in self._off:
             if stop >= self._next and start < end:
                 off.update(range(start.toordinal(), stop.toordinal() + 1))
-        first = self._next.toordinal()
-        # date.fromordinal(1) is a Monday, so (ordinal - 1) % 7 is the weekday: the week's
-        # pattern, started on `first`'s weekday, picks the working days at C speed.
-        week = [(first - 1 + i) % 7 in self._workdays for i in range(7)]
-        days = compress(range(first, end.toordinal()), cycle(week))
-        self._days.extend(filterfalse(off.__contains__, days) if off else days)
+        self._days.extend(array("i", filterfalse(off.__contains__, days)) if off else days)
         self._next = end
 
     def day(self, index: int) -> date:
