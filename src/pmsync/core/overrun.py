@@ -283,7 +283,6 @@ class QueueOverrun:
 
     def __init__(self, model: OverrunModel, pm: str) -> None:
         self.model = model
-        self.pm = pm
         self.raw, self.own = model.pm_effect.get(pm, (0.0, 0))
         dof, scale = model.spread_of(pm)
         z = _normal_quantiles(SPREAD_LEVELS)
