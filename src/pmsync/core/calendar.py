@@ -141,8 +141,6 @@ class WorkCalendar:
         self._off = sorted((t.start, t.end) for t in pm.timeoff)
         # Day ordinals (< 2**22) in a compact array: a thousand PMs' calendars stay small.
         self._days = array("i")
-        # The first of those days as dates (one shared object per day), for quick lookups.
-        self._dates: list[date] = []
         self._next = first
         self._limit = date(min(first.year + HORIZON_YEARS, 9998), 12, 31)
 
@@ -175,17 +173,12 @@ class WorkCalendar:
         self._next = end
 
     def day(self, index: int) -> date:
-        try:
-            return self._dates[index]
-        except IndexError:
-            while index >= len(self._days):
-                self._extend()
-            # Dates are made a few months at a time up to the day asked for: counting
-            # reaches further than lookups.
-            known = len(self._dates)
-            stop = max(index + 1, min(known + 128, len(self._days)))
-            self._dates.extend(map(_day_of, self._days[known:stop]))
-            return self._dates[index]
+        days = self._days
+        while index >= len(days):
+            self._extend()
+        # The shared date object of that day: a list of them per PM would hold a thousand
+        # PMs' years of days at once.
+        return _day_of(days[index])
 
     def index_from(self, d: date) -> int:
         """Number of the first working day on or after `d`."""

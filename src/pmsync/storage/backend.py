@@ -170,7 +170,8 @@ if TYPE_CHECKING:
         def query_many(
             self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
         ) -> Sequence[Rows]:
-            """Several reads at once (one request on a cluster), in one state."""
+            """Several reads at once (one request on a cluster), in one state. The last
+            result may be read as it is iterated: read it before the next query."""
             ...
 
         def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:

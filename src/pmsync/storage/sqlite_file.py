@@ -51,10 +51,11 @@ class SqliteFile:
     def query_many(
         self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
     ) -> list[Rows]:
-        # Fetched at once: a cursor left open would see a later statement's changes.
+        # Fetched at once, but for the last, which is read as it is iterated: the forecast
+        # puts its two hundred thousand delivered deals there, so they never stand as a list.
         with self._translated():
-            cursors = (self.conn.execute(s, p) for s, p in statements)
-            return [Fetched(c.description, c.fetchall()) for c in cursors]
+            *first, last = [self.conn.execute(s, p) for s, p in statements]
+            return [*(Fetched(c.description, c.fetchall()) for c in first), last]
 
     def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:
         results: list[list[tuple]] = []

@@ -306,7 +306,7 @@ class Store:
         from pmsync.core.settings import from_stored
 
         marks = ",".join("?" * len(stages))
-        timeoff, pms, loads, history, settings = self.backend.query_many(
+        timeoff, pms, loads, settings, history = self.backend.query_many(
             [
                 _ALL_TIMEOFF,
                 _ALL_PMS,
@@ -317,8 +317,8 @@ class Store:
                     + " ORDER BY d.id",
                     [*stages, *([pm] if pm else [])],
                 ),
-                (_HISTORY_UNDATED, ()),
                 _SETTINGS,
+                (_HISTORY_UNDATED, ()),  # last: it may be read as it is iterated
             ]
         )
         day = _Dates()
@@ -395,13 +395,14 @@ class Store:
         from pmsync.core.history import History
         from pmsync.core.settings import from_stored
 
-        timeoff, pms, deals, history, settings = self.backend.query_many(
+        timeoff, pms, deals, settings, history = self.backend.query_many(
             [
                 _ALL_TIMEOFF,
                 _ALL_PMS,
                 _deals_query(stages) if stages is not None else ("SELECT 1 WHERE 0", []),
-                (_HISTORY_SELECT if dated else _HISTORY_UNDATED, ()),
                 _SETTINGS,
+                # Last: it may be read as it is iterated.
+                (_HISTORY_SELECT if dated else _HISTORY_UNDATED, ()),
             ]
         )
         same = _Shared()
