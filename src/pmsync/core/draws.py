@@ -176,7 +176,14 @@ def draw_array(
         picks = (hashes.view(np.int64) >> 24) & (NOISE_QUANTILES - 1)
         picks += (np.arange(samples, dtype=np.intp) % SPREAD_LEVELS) * NOISE_QUANTILES
         total *= np.take(tables, picks)
-    return np.rint(np.maximum(total - logged, 0.0) * weight * 1000).astype(np.int64) * units
+    # In place, in `draw_lists`'s order: round(max(total - logged, 0) * weight * 1000) * units.
+    total -= logged
+    np.maximum(total, 0.0, out=total)
+    total *= weight
+    total *= 1000
+    drawn = np.rint(total, out=total).astype(np.int64)
+    drawn *= units
+    return drawn
 
 
 def _kind_array(overrun: QueueOverrun, kind: str | None, samples: int) -> np.ndarray:
