@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pmsync.core.forecast import Candidate, Forecaster
 from pmsync.core.models import PM, Actual, Deal, Estimate, TimeOff
 from pmsync.core.montecarlo import DrawBudget
+from pmsync.core.schedule import NEW_DEAL_ORDER, Job, in_order
 from pmsync.core.settings import Settings
 from pmsync.core.verdicts import REALISTIC
 from tests.conftest import Cli
@@ -171,7 +172,14 @@ def test_a_recorded_deal_is_never_advised_to_jump_ahead_of_another(ann: Cli) -> 
 # -- the property: the suggestion keeps every promise, and nothing earlier does -------------
 
 
-def _deal(i: int, pm: str, hours: float, promised: date | None, low: float | None) -> Deal:
+def _deal(
+    i: int,
+    pm: str,
+    hours: float,
+    promised: date | None,
+    low: float | None,
+    start: date | None = None,
+) -> Deal:
     return Deal(
         id=i,
         title=f"deal {i}",
@@ -179,6 +187,7 @@ def _deal(i: int, pm: str, hours: float, promised: date | None, low: float | Non
         stage="signed",
         pm=pm,
         promised=promised,
+        start=start,
         estimate=Estimate(i, hours, low, None),
     )
 
@@ -203,7 +212,11 @@ def teams(draw):
         )
         ranged = draw(st.booleans())
         pm = draw(st.sampled_from([p.name for p in pms]))
-        deals.append(_deal(i, pm, hours, promised, hours / 2 if ranged else None))
+        # A deal that may start only later leaves days a delayed deal has to wait out.
+        start = draw(
+            st.one_of(st.none(), st.integers(1, 40).map(lambda d: MAR1 + timedelta(days=d)))
+        )
+        deals.append(_deal(i, pm, hours, promised, hours / 2 if ranged else None, start))
     history = [
         Actual(100 + i, "old", None, None, None, 10, draw(st.floats(5, 25)))
         for i in range(draw(st.sampled_from([0, 0, 3])))
@@ -232,6 +245,38 @@ def test_promising_the_suggested_date_breaks_nothing_and_nothing_earlier_would_d
         o = f.check(replace(cand, promised=d), best.pm).best
         assert not (o.verdict == REALISTIC and not o.knock_on), d
         d += timedelta(days=1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(teams(), st.integers(0, 50))
+def test_the_promises_an_answer_says_break_are_the_ones_that_do(team, offset: int) -> None:
+    pms, deals, history, cand = team
+    promised = MAR1 + timedelta(days=offset)
+    f = Forecaster(pms, deals, history, MAR1, Settings(samples=40))
+    result = f.check(replace(cand, promised=promised))
+    for o in (result.best, *result.alternatives):
+        # Brute force: the PM's whole queue scheduled without the work and with it.
+        q = f.queue(o.pm)
+        work = Job(-1, cand.hours, promised, order=NEW_DEAL_ORDER, likely=cand.hours)
+        with_work = in_order([*q.jobs, work])
+        before = dict(zip([j.deal_id for j in q.jobs], q.keeps(q.jobs, o.full), strict=True))
+        after = dict(zip([j.deal_id for j in with_work], q.keeps(with_work, o.full), strict=True))
+        broken = {i for i, kept in before.items() if kept and not after[i]}
+        assert {k.deal_id for k in o.knock_on} == broken, o.pm
+
+
+def test_a_deal_that_starts_later_can_make_a_small_delay_break_a_promise() -> None:
+    # Ann, 8 h a day from Mon 1 Mar. "Late start" may not start before Mon 8 Mar and then
+    # takes the whole week; "Early" (32 h, promised Fri 12 Mar) runs Mon-Thu 1-4 Mar.
+    deals = [
+        replace(_deal(1, "Ann", 40, date(2027, 3, 11), None, date(2027, 3, 8)), title="Late start"),
+        replace(_deal(2, "Ann", 32, date(2027, 3, 12), None), title="Early"),
+    ]
+    f = Forecaster([PM("Ann", 40)], deals, [], MAR1, Settings())
+    # Two days of new work ahead of it push "Early" into Friday, and the later start's week
+    # then pushes it past its promise to Mon 15 Mar: a delay of seven working days.
+    o = f.check(Candidate(16, promised=date(2027, 3, 5)), "Ann").best
+    assert [(k.deal_id, k.finish_after) for k in o.knock_on] == [(2, date(2027, 3, 15))]
 
 
 # -- one PM's data never stops the team -------------------------------------------------
