@@ -1,6 +1,6 @@
 """Back-test of check-date's uncertainty: are P50, P80 and the on-time chance honest?
 
-    python bench/backtest.py                    # the table in the README (a few minutes)
+    python bench/backtest.py                    # the table in the README (about a minute)
     python bench/backtest.py --checks 100       # quicker, noisier
     ../old/.venv/bin/python bench/backtest.py   # another checkout's engine (its own venv)
 
@@ -246,7 +246,7 @@ def table(cells: dict[tuple[str, int], Cell], total_row: bool = True) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--checks", type=int, default=300, help="checks per cell")
+    parser.add_argument("--checks", type=int, default=1000, help="checks per cell")
     parser.add_argument("--realities", type=int, default=REALITIES)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
