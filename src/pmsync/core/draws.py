@@ -167,12 +167,20 @@ def draw_array(
         # kind's factor (the same product `multipliers` makes one by one).
         kinds = {k: row for row, k in enumerate(dict.fromkeys(j.kind for j in jobs))}
         tendency = np.asarray(overrun.tendency())[np.arange(samples) % SCENARIOS]
-        factors = np.stack([_kind_array(overrun, k, samples) for k in kinds])
+        model = overrun.model
+        factors = np.stack(
+            [
+                _as_array(overrun, ("kind", k, samples), model.kind_factors(k, samples))
+                for k in kinds
+            ]
+        )
         rows = np.array([kinds[j.kind] for j in jobs], dtype=np.intp)
         total *= (tendency * factors)[rows]
         # Every spread stratum's noise table end to end: sample i reads stratum i % 8's, at
         # bits 24-31 of its hash (what `draw_lists` reads as the low half times 256 >> 32).
-        tables = np.concatenate([_noise_array(overrun, sigma) for sigma in overrun.spreads])
+        tables = np.concatenate(
+            [_as_array(overrun, ("noise", s), model.noise_table(s)) for s in overrun.spreads]
+        )
         picks = (hashes.view(np.int64) >> 24) & (NOISE_QUANTILES - 1)
         picks += (np.arange(samples, dtype=np.intp) % SPREAD_LEVELS) * NOISE_QUANTILES
         total *= np.take(tables, picks)
@@ -186,22 +194,14 @@ def draw_array(
     return drawn
 
 
-def _kind_array(overrun: QueueOverrun, kind: str | None, samples: int) -> np.ndarray:
+def _as_array(overrun: QueueOverrun, key: tuple, values: Sequence[float]) -> Any:
+    """A numpy copy of numbers the model keeps (under `key`), made once per model."""
     import numpy as np
 
-    arrays, key = overrun.model.arrays, ("kind", kind, samples)
+    arrays = overrun.model.arrays
     if key not in arrays:
-        arrays[key] = np.array(overrun.model.kind_factors(kind, samples), dtype=float)
-    return arrays[key]  # type: ignore[return-value]
-
-
-def _noise_array(overrun: QueueOverrun, sigma: float) -> np.ndarray:
-    import numpy as np
-
-    arrays, key = overrun.model.arrays, ("noise", sigma)
-    if key not in arrays:
-        arrays[key] = np.array(overrun.model.noise_table(sigma), dtype=float)
-    return arrays[key]  # type: ignore[return-value]
+        arrays[key] = np.array(values, dtype=float)
+    return arrays[key]
 
 
 def as_lists(columns: Sequence[Any]) -> list[list[int]]:

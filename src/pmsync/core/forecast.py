@@ -205,7 +205,6 @@ class Forecaster:
             if d.pm in self._deals_of:
                 self._deals_of[d.pm].append(d)
         self._jobs: dict[str, list[Job]] = {}
-        self._jobs_from_deals = True  # a PM's jobs can be made again from their deals
         self._titles: dict[int, str] = {}
         self._plans: dict[str, QueuePlan] = {}
         self._calendars: dict[str, WorkCalendar] = {}
@@ -224,7 +223,6 @@ class Forecaster:
         what check-date needs, read without making a `Deal` of every one."""
         engine = cls(pms, (), delivered, today, settings, include_pipeline)
         engine._jobs = {name: [] for name in engine.pms}
-        engine._jobs_from_deals = False
         for pm, job, title in loads:
             if pm in engine._jobs:
                 engine._jobs[pm].append(job)
@@ -284,8 +282,10 @@ class Forecaster:
                 out.update(self._unforecastable(name, exc.reason))
                 continue
             q.forget_samples()
-            if self._jobs_from_deals and name not in self._plans:
-                del self._jobs[name]  # made again from the deals if asked for again
+            if self.deals and name not in self._plans:
+                # Made again from the deals if asked for again (an engine from loads has
+                # no deals: its jobs are all it has).
+                del self._jobs[name]
             buffer = self.settings.at_risk_buffer
             for job, slot in zip(q.jobs, slots, strict=True):
                 j = judge(job.promised, slot, buffer)

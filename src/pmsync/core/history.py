@@ -8,7 +8,7 @@ from datetime import date
 from math import log
 from operator import mul
 
-from pmsync.core.models import Actual
+from pmsync.core.models import Actual, overrun
 from pmsync.core.overrun import Cell, OverrunModel, QueueOverrun
 from pmsync.errors import NoHistoryForKind
 
@@ -61,9 +61,9 @@ class History:
                 if kind not in kinds:
                     kinds[kind] = array("d")
                 kinds[kind].append(actual)
-            if not estimate:
+            ratio = overrun(actual, estimate)
+            if ratio is None:
                 continue
-            ratio = actual / estimate
             team.append(ratio)
             days.append(day)
             if ratio <= 0:

@@ -166,8 +166,8 @@ class OverrunModel:
         """The PM's spread posterior (scaled inverse chi-squared): its degrees of freedom and
         scale. Their residuals about their pooled tendency, pooled with the team's spread,
         whose prior scale is set so that its mean variance is the team's."""
-        raw, own = self.pm_effect.get(pm or "", (0.0, 0))
-        shift = self.mean + raw * self.weight(self.pm_spread2, own)
+        own = self.pm_effect[pm][1] if pm in self.pm_effect else 0
+        shift = self.mean + self._pm_shift(pm)
         ss = 0.0
         for kind, (count, total, squares) in self.cells_of.get(pm, ()):
             centre = shift + self.kind_effect.get(kind or "", 0.0)
@@ -328,7 +328,7 @@ class QueueOverrun:
 
     def evidence(self, kind: str | None) -> Evidence:
         m = self.model
-        weight = m.weight(m.pm_spread2, self.own) if self.own else 0.0
+        weight = m.weight(m.pm_spread2, self.own)
         effect, _, kind_deals = m.kind_effect_of(kind)
         return Evidence(
             # "own" where the PM's record weighs most, or is all the team has.

@@ -26,15 +26,12 @@ def _evidence_words(o: Outcome) -> str:
     kind = f" on {ev.kind} work" if ev.kind and ev.kind_deals else ""
     runs = f"estimates run {ev.median_ratio:.2g}x{kind}"
     others = ev.deals - ev.own_deals
+    own, team = (output.plural(n, "delivered deal") for n in (ev.own_deals, ev.deals))
     if ev.own_deals and others:
-        return f"{o.pm}'s {_deals(ev.own_deals)} weighed with the team's {others} ({runs})"
+        return f"{o.pm}'s {own} weighed with the team's {others} ({runs})"
     if ev.own_deals:
-        return f"{o.pm}'s {_deals(ev.own_deals)} ({runs})"
-    return f"the team's {_deals(ev.deals)} (none of them {o.pm}'s; {runs})"
-
-
-def _deals(n: int) -> str:
-    return f"{n} delivered deal" + ("" if n == 1 else "s")
+        return f"{o.pm}'s {own} ({runs})"
+    return f"the team's {team} (none of them {o.pm}'s; {runs})"
 
 
 def _evidence_json(o: Outcome) -> dict[str, Any]:

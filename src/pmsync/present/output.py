@@ -18,8 +18,13 @@ if TYPE_CHECKING:
 VERDICT_STYLE = {"realistic": "green", "at-risk": "yellow", "unrealistic": "bold red"}
 
 
+def plural(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 deal", "3 deals" ("2 activities" with `plural`)."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
 def working_days(n: int) -> str:
-    return f"{n} working day{'s' if n != 1 else ''}"
+    return plural(n, "working day")
 
 
 def slack(n: int | None) -> str | None:

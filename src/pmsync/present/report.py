@@ -17,7 +17,7 @@ from pmsync.core.report import (
 from pmsync.core.terms import TermReason
 from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
-from pmsync.present.output import cannot_forecast, fmt
+from pmsync.present.output import cannot_forecast, fmt, plural
 
 _VERDICT_TONE = {UNREALISTIC: "bad", AT_RISK: "warn", REALISTIC: "good"}
 _REASON_WORDS = {
@@ -40,10 +40,6 @@ _SIGNAL_WORDS = {
 def _rounded(u: float | None) -> float | None:
     """A utilization for JSON: none where a week has no capacity."""
     return None if u is None or u == float("inf") else round(u, 4)
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
 def _deal(d: Deal) -> str:
@@ -72,10 +68,10 @@ def headline(r: WeeklyReport) -> str:
     due = s.terms_due + s.terms_overdue
     parts = []
     if s.unrealistic:
-        parts.append(f"{_plural(s.unrealistic, 'promise')} unrealistic")
+        parts.append(f"{plural(s.unrealistic, 'promise')} unrealistic")
     if s.at_risk or not s.unrealistic:
-        parts.append(f"{_plural(s.at_risk, 'promise')} at risk")
-    return ", ".join([*parts, f"{_plural(due, 'term')} due"])
+        parts.append(f"{plural(s.at_risk, 'promise')} at risk")
+    return ", ".join([*parts, f"{plural(due, 'term')} due"])
 
 
 def subject(r: WeeklyReport) -> str:
@@ -127,7 +123,7 @@ def to_document(r: WeeklyReport, limit: int | None = 25) -> Document:
                 _shorten(section, limit, hidden.get(section.title))
     return Document(
         title=f"pmsync weekly sync: week of {human(r.week_of)}",
-        subtitle=f"As of {human(r.as_of)}; capacity for the next {_plural(r.weeks, 'week')}. "
+        subtitle=f"As of {human(r.as_of)}; capacity for the next {plural(r.weeks, 'week')}. "
         f"{headline(r).capitalize()}.",
         sections=sections,
     )
@@ -161,7 +157,7 @@ def _summary(r: WeeklyReport) -> Section:
         f"overdue, {s.terms_at_risk:,} at risk from a late forecast"
         + (f" ({_money(r, r.amounts_at_stake)} at stake)." if r.amounts_at_stake else "."),
         f"Team utilization (confirmed work): {util or 'no PMs'}.",
-        f"Signed work not estimated: {_plural(s.unestimated_signed, 'deal')}; signed hours "
+        f"Signed work not estimated: {plural(s.unestimated_signed, 'deal')}; signed hours "
         f"not assigned to a PM: {fmt(s.unassigned_hours)} h.",
     ]
     return Section("Summary", blocks)
@@ -380,9 +376,9 @@ def _kept(r: WeeklyReport) -> Section:
         return Section(title, [f"No deal with a promise was delivered in the last {days} days."])
     t = kept.total
     blocks: list[str | Table] = [
-        f"{t.on_time} of {_plural(t.delivered, 'delivered deal')} met the promise as it stood "
+        f"{t.on_time} of {plural(t.delivered, 'delivered deal')} met the promise as it stood "
         f"({t.on_time / t.delivered:.0%}); {t.on_time_first} met it as first made "
-        f"({t.on_time_first / t.delivered:.0%}); promises were moved {_plural(t.moves, 'time')}."
+        f"({t.on_time_first / t.delivered:.0%}); promises were moved {plural(t.moves, 'time')}."
     ]
     for label, rates in (("Seller", kept.by_seller), ("PM", kept.by_pm)):
         blocks.append(
