@@ -11,6 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from pmsync.core.calendar import HORIZON_YEARS, WorkCalendar
 from pmsync.core.history import History
@@ -25,10 +26,23 @@ from pmsync.errors import CannotForecast, NoForecast, NoPMs, UnknownPM
 
 # Full Monte-Carlo runs for this many best PMs when check-date tries every PM.
 FULL_CHECKS = 5
+# Planning a deal's queue at the few places check-date tries costs about what this many
+# Monte-Carlo samples of it do: how a caller weighs the plan pass against a portfolio.
+PLAN_WEIGHT = 200
+
+_Planned = list["Outcome | tuple[str, str]"]
+# Runs a function over shares of the PMs, in order, and joins what the shares gave.
+ShareMap = Callable[[Callable[[Sequence[str]], _Planned], Sequence[str]], _Planned]
 
 
-@dataclass(slots=True)
-class DealForecast:
+def _in_one(work: Callable[[Sequence[str]], _Planned], names: Sequence[str]) -> _Planned:
+    return work(names)
+
+
+class DealForecast(NamedTuple):
+    """One open deal's forecast. A tuple: a portfolio makes a hundred thousand of them, and
+    a share worked out in another process comes back pickled."""
+
     deal_id: int
     pm: str
     promised: date | None
@@ -186,17 +200,21 @@ class Forecaster:
         self,
         pms: Sequence[PM],
         deals: Sequence[Deal],
-        delivered: Iterable[Actual] | History,
+        delivered: Iterable[Actual] | History | Callable[[], History],
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
         budget: DrawBudget | None = None,
     ) -> None:
+        """`delivered`: the team's history, or how to read it when first needed (check-date
+        plans every queue on the estimates alone while it is read)."""
         self.pms = {p.name: p for p in pms}
         self.budget = budget or DrawBudget()
         self.today = today
         self.settings = settings
-        self.history = delivered if isinstance(delivered, History) else History(delivered)
+        self._history: History | Callable[[], History] = (
+            History(delivered) if isinstance(delivered, Iterable) else delivered
+        )
         self.deals = {d.id: d for d in deals}
         self.include_pipeline = include_pipeline
         # Each PM's open deals, made into jobs when that PM's queue is first asked about.
@@ -214,7 +232,7 @@ class Forecaster:
         cls,
         pms: Sequence[PM],
         loads: Iterable[tuple[str, Job, str]],
-        delivered: History,
+        delivered: History | Callable[[], History],
         today: date,
         settings: Settings,
         include_pipeline: bool = False,
@@ -237,7 +255,14 @@ class Forecaster:
             jobs = self._jobs[pm] = [j for j in made if j is not None]
         return jobs
 
-    def _size(self, pm: str) -> int:
+    @property
+    def history(self) -> History:
+        if not isinstance(self._history, History):
+            self._history = self._history()
+        return self._history
+
+    def size(self, pm: str) -> int:
+        """How many deals are load on the PM: what planning their queue costs."""
         jobs = self._jobs.get(pm)
         return len(jobs) if jobs is not None else len(self._deals_of.get(pm, ()))
 
@@ -255,7 +280,7 @@ class Forecaster:
             self.pms[pm],
             self._load(pm),
             self.today,
-            self.history.overrun_for(pm),
+            lambda: self.history.overrun_for(pm),
             self.settings,
             self.calendar(pm),
             self.budget,
@@ -271,7 +296,7 @@ class Forecaster:
     def portfolio(self, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
         out: dict[int, DealForecast] = {}
         names = list(pms if pms is not None else self.pms)
-        self.budget.expect(sum(self._size(n) for n in names) * self.settings.samples)
+        self.budget.expect(sum(self.size(n) for n in names) * self.settings.samples)
         for name in names:
             # A portfolio visits each queue once: a queue not asked about before is planned
             # and let go, so a hundred thousand deals never stand as jobs all at once.
@@ -289,20 +314,21 @@ class Forecaster:
             buffer = self.settings.at_risk_buffer
             for job, slot in zip(q.jobs, slots, strict=True):
                 j = judge(job.promised, slot, buffer)
+                # Positional: a portfolio makes one per open deal.
                 out[job.deal_id] = DealForecast(
-                    deal_id=job.deal_id,
-                    pm=name,
-                    promised=job.promised,
-                    start=slot.start,
-                    finish=slot.finish,
-                    p50=slot.p50,
-                    p80=slot.p80,
-                    on_time_probability=slot.on_time_probability,
-                    slack_days=j.slack_days,
-                    verdict=j.verdict,
-                    suggested_date=slot.suggested_date,
-                    remaining_hours=job.hours,
-                    safe_slack_days=slot.safe_slack_days,
+                    job.deal_id,
+                    name,
+                    job.promised,
+                    slot.start,
+                    slot.finish,
+                    slot.p50,
+                    slot.p80,
+                    slot.on_time_probability,
+                    j.slack_days,
+                    j.verdict,
+                    slot.suggested_date,
+                    job.hours,
+                    slot.safe_slack_days,
                 )
         return out
 
@@ -333,12 +359,14 @@ class Forecaster:
         cand: Candidate,
         pm: str | None = None,
         reference: tuple[str, float, int] | None = None,
+        each: ShareMap | None = None,
     ) -> CheckResult:
         """check-date's answer for `cand`; `reference`: the kind whose median effort it is.
 
         Every PM is forecast on the plan alone (cheap), the best few again with Monte-Carlo;
         the one proposed keeps every promise if anyone can. A PM whose queue cannot be
-        forecast is left out and named, unless it is the PM asked for."""
+        forecast is left out and named, unless it is the PM asked for. `each` runs the plan
+        pass over shares of the PMs (in order; the caller may spread them over processes)."""
         if not self.pms:
             raise NoPMs()
         if pm is not None and pm not in self.pms:
@@ -347,23 +375,32 @@ class Forecaster:
         left_out: list[tuple[str, str]] = []
         # Plain Python or numpy, chosen once for the whole answer: the best few queues are
         # simulated, each at a few dates.
-        widest = sorted((self._size(n) for n in names), reverse=True)[:FULL_CHECKS]
+        widest = sorted((self.size(n) for n in names), reverse=True)[:FULL_CHECKS]
         self.budget.expect(3 * sum(widest) * self.settings.samples)
 
-        def evaluate(name: str, full: bool) -> Outcome | None:
+        def evaluate(name: str, full: bool) -> Outcome | tuple[str, str]:
             try:
                 return self._evaluate(cand, name, full)
             except CannotForecast as exc:
                 if pm is not None:
                     raise
-                left_out.append((name, exc.reason))
-                return None
+                return (name, exc.reason)
+
+        def plan_pass(share: Sequence[str]) -> list[Outcome | tuple[str, str]]:
+            return [evaluate(name, full=False) for name in share]
+
+        def kept(results: Iterable[Outcome | tuple[str, str]]) -> list[Outcome]:
+            outcomes = []
+            for r in results:
+                if isinstance(r, Outcome):
+                    outcomes.append(r)
+                else:
+                    left_out.append(r)
+            return outcomes
 
         key = _rank_key(cand)
-        planned = [evaluate(name, full=False) for name in names]
-        ranked = sorted((o for o in planned if o is not None), key=key)
-        forecast = [evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]]
-        full = sorted((o for o in forecast if o is not None), key=key)
+        ranked = sorted(kept((each or _in_one)(plan_pass, names)), key=key)
+        full = sorted(kept(evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]), key=key)
         if not full:
             raise NoForecast(left_out)
         return CheckResult(

@@ -6,7 +6,7 @@ sample, with counter-based draws, for P50/P80 and the chance of meeting each pro
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -95,11 +95,14 @@ class QueuePlan:
         pm: PM,
         jobs: Sequence[Job],
         today: date,
-        overrun: QueueOverrun | None,
+        overrun: QueueOverrun | Callable[[], QueueOverrun | None] | None,
         settings: Settings,
         calendar: WorkCalendar | None = None,
         budget: DrawBudget | None = None,
     ) -> None:
+        """`overrun`: what the queue samples overruns from (None: no history to learn them
+        from), or how to get it when first needed: planning on the estimates alone never
+        needs it, so check-date's plan pass can run before history has been read."""
         self.pm = pm
         self.budget = budget or DrawBudget()
         self.today = today
@@ -113,10 +116,16 @@ class QueuePlan:
         # planned.
         self._ranged = any(j.has_range for j in self.jobs)
         self._through: dict[date, int] = {}
-        self.overrun = overrun  # None: no history to learn overruns from
+        self._overrun = overrun
         self.settings = settings
         # Each job's samples, drawn once per queue (a list or a numpy column).
         self._samples: dict[tuple, Any] = {}
+
+    @property
+    def overrun(self) -> QueueOverrun | None:
+        if callable(self._overrun):
+            self._overrun = self._overrun()
+        return self._overrun
 
     def forget_samples(self) -> None:
         self._samples.clear()

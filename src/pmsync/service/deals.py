@@ -188,7 +188,7 @@ def listing(
     client: str | None = None,
 ) -> DealList:
     """Deals (open ones by default) with the forecast of every open one that has a PM."""
-    from pmsync.service.forecasting import forecaster
+    from pmsync.service.forecasting import forecaster, portfolio
 
     with session.reading() as store:
         deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
@@ -198,7 +198,7 @@ def listing(
             # Every open deal of these PMs is load, whatever the filter shows.
             unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
             engine = forecaster(store, session.today, open_deals=deals if unfiltered else None)
-            forecasts = engine.portfolio(sorted(wanted))
+            forecasts = portfolio(engine, sorted(wanted))
     return DealList(deals, forecasts)
 
 

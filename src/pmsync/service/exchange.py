@@ -144,13 +144,13 @@ def calendar_events(
     from pmsync.core.dates import human
     from pmsync.core.forecast import why_no_forecast
     from pmsync.core.verdicts import AT_RISK, UNREALISTIC
-    from pmsync.service.forecasting import forecaster
+    from pmsync.service.forecasting import forecaster, portfolio
 
     planned: list[tuple[str, date, str, str, int]] = []
     with session.store(create=False) as store:
         with store.snapshot():
             engine = forecaster(store, session.today)
-            forecasts = engine.portfolio()
+            forecasts = portfolio(engine)
             deals = engine.deals
             for d in deals.values():
                 f = forecasts.get(d.id)

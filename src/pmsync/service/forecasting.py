@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,7 @@ from pmsync.errors import DealClosed, NoEstimate
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pmsync.core.forecast import CheckResult, Forecaster
+    from pmsync.core.forecast import CheckResult, DealForecast, Forecaster, ShareMap
     from pmsync.core.models import Deal
     from pmsync.core.schedule import Job
     from pmsync.service.session import Session
@@ -47,12 +47,27 @@ def forecaster(
     )
 
 
+def portfolio(engine: Forecaster, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
+    """Every open deal's forecast for `pms` (default: the team), a big team's queues worked
+    out on all the machine's cores (`fanout`); the same forecasts either way."""
+    from pmsync.service.fanout import spread
+
+    names = list(engine.pms if pms is None else pms)
+    sizes = [engine.size(n) for n in names]
+    out: dict[int, DealForecast] = {}
+    for share in spread(engine.portfolio, names, sizes, engine.settings.samples):
+        out.update(share)
+    return out
+
+
 def _check_engine(
     store: Store, today: date, include_pipeline: bool, pm: str | None = None
 ) -> Forecaster:
     """The engine for check-date, loaded lean: each open deal as its load, no `Deal`;
-    with `pm`, only that PM's deals."""
+    with `pm`, only that PM's deals. History is learnt when first asked for (it must be,
+    inside the store's snapshot): the plan pass does not need it."""
     from pmsync.core.forecast import Forecaster, load_job
+    from pmsync.core.history import History
     from pmsync.core.lifecycle import Stage
     from pmsync.storage import holiday_cache
 
@@ -69,7 +84,9 @@ def _check_engine(
             if job is not None:
                 yield name, job, title
 
-    return Forecaster.from_loads(pms, loads(), history, today, settings, include_pipeline)
+    return Forecaster.from_loads(
+        pms, loads(), lambda: History.from_rows(history), today, settings, include_pipeline
+    )
 
 
 def check_date(
@@ -128,4 +145,18 @@ def check_date(
                 hours=hours, promised=promised, start=start, low=low, high=high, kind=kind
             )
         check_start(cand.start, cand.promised)
-        return engine.check(cand, pm, reference)
+        return engine.check(cand, pm, reference, _spread_plans(engine))
+
+
+def _spread_plans(engine: Forecaster) -> ShareMap:
+    """check-date's plan pass over every PM, on the machine's other cores when it is big,
+    while this process learns from history (which the plan pass does not need)."""
+    from pmsync.core.forecast import PLAN_WEIGHT
+    from pmsync.service.fanout import spread
+
+    def each(work: Callable[[Sequence[str]], list], names: Sequence[str]) -> list:
+        sizes = [engine.size(n) for n in names]
+        shares = spread(work, names, sizes, PLAN_WEIGHT, meanwhile=lambda: engine.history)
+        return [r for share in shares for r in share]
+
+    return each

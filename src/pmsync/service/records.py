@@ -83,7 +83,7 @@ def terms_at_risk(store: Store, today: date, terms: list[Term]) -> dict[int, dat
     """Open dated terms due before their deal's forecast finish -> that finish (the same
     rule as the weekly report's: `core.terms.at_risk`)."""
     from pmsync.core.models import DATED_TERM_KINDS
-    from pmsync.service.forecasting import forecaster
+    from pmsync.service.forecasting import forecaster, portfolio
 
     dated = [t for t in terms if t.status == "open" and t.kind in DATED_TERM_KINDS]
     if not dated:
@@ -92,7 +92,7 @@ def terms_at_risk(store: Store, today: date, terms: list[Term]) -> dict[int, dat
     pms = sorted({d.pm for d in deals.values() if d.pm and d.is_open})
     if not pms:
         return {}
-    forecasts = forecaster(store, today).portfolio(pms)
+    forecasts = portfolio(forecaster(store, today), pms)
     out = {}
     for t in dated:
         f = forecasts.get(t.deal_id)

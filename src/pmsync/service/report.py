@@ -21,7 +21,7 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
         lessons_since,
         week_since,
     )
-    from pmsync.service.forecasting import forecaster
+    from pmsync.service.forecasting import forecaster, portfolio
 
     today = session.today
     with session.reading() as store:
@@ -42,7 +42,7 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
             lessons=store.deliveries(lessons_since(today), today, lessons),
             terms=terms,
             updates=updates,
-            forecasts=engine.portfolio(),
+            forecasts=portfolio(engine),
             calendars={name: engine.calendar(name) for name in engine.pms},
             other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
             kept=store.promise_counts(kept_since(today), today),

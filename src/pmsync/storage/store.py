@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import date
@@ -26,7 +26,7 @@ from pmsync.errors import UnknownDeal, UnknownPM, UnknownRecord, UnknownTerm
 from pmsync.storage.backend import RECORD_TABLES
 
 if TYPE_CHECKING:
-    from pmsync.core.history import History
+    from pmsync.core.history import History, HistoryRow
     from pmsync.core.report import KeptRate, PromiseRecord
     from pmsync.core.settings import Settings
     from pmsync.storage.backend import Backend, Rows, Step
@@ -298,11 +298,11 @@ class Store:
     # -- settings ----------------------------------------------------------------------
     def forecast_loads(
         self, stages: Sequence[str], pm: str | None = None
-    ) -> tuple[list[PM], list[LoadRow], History, Settings]:
+    ) -> tuple[list[PM], list[LoadRow], Iterable[HistoryRow], Settings]:
         """`forecast_inputs` for check-date: each open deal as the numbers that make it
         load (no `Deal` made of the ten thousands), with its PM and title; with `pm`,
-        only that PM's deals."""
-        from pmsync.core.history import History
+        only that PM's deals. History comes as rows that may be read as they are iterated:
+        iterate them inside the same snapshot."""
         from pmsync.core.settings import from_stored
 
         marks = ",".join("?" * len(stages))
@@ -326,12 +326,7 @@ class Store:
             (pm, i, title, kind, stage, prob, day[promised], day[start], hours, low, high, logged)
             for pm, i, title, kind, stage, prob, promised, start, hours, low, high, logged in loads
         ]
-        return (
-            self._pms(timeoff, pms),
-            rows,
-            History.from_rows(history),
-            from_stored(dict(settings)),
-        )
+        return self._pms(timeoff, pms), rows, history, from_stored(dict(settings))
 
     def settings(self) -> Settings:
         from pmsync.core.settings import from_stored

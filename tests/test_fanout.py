@@ -1,0 +1,178 @@
+"""Big forecasts spread over processes: shares, forks, failures, and the same answers."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pmsync.errors import BadInput
+from pmsync.service import fanout
+from pmsync.service.session import Session
+
+TODAY = date(2027, 1, 11)
+
+
+@pytest.mark.parametrize(
+    ("weights", "parts"),
+    [([5, 1, 1, 1, 1, 1], 2), ([1] * 10, 3), ([3], 4), ([0, 0, 7, 0], 2), ([2, 9, 4, 4, 1], 4)],
+)
+def test_shares_cover_everything_once_in_order(weights: list[int], parts: int) -> None:
+    ranges = fanout.shares(weights, parts)
+    assert [i for r in ranges for i in r] == list(range(len(weights)))
+    assert all(len(r) > 0 for r in ranges)
+    assert len(ranges) <= parts
+
+
+def test_shares_are_about_even() -> None:
+    ranges = fanout.shares([1] * 100, 4)
+    assert [len(r) for r in ranges] == [25, 25, 25, 25]
+    # A heavy first item is a share on its own.
+    assert fanout.shares([50, 10, 10, 10, 10, 10], 2)[0] == range(1)
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Forks for any amount of work, with three processes; the pids of the children."""
+    monkeypatch.setattr(fanout, "MIN_WORK", 1)
+    monkeypatch.setenv(fanout.WORKERS_ENV, "3")
+    started: list[int] = []
+    start = fanout._start
+
+    def counting(work, share):  # type: ignore[no-untyped-def]
+        child = start(work, share)
+        if child.pid is not None:
+            started.append(child.pid)
+        return child
+
+    monkeypatch.setattr(fanout, "_start", counting)
+    return started
+
+
+def test_spread_works_shares_in_children_and_keeps_their_order(forking: list[int]) -> None:
+    parent = os.getpid()
+    results = fanout.spread(lambda share: [(x, os.getpid()) for x in share], range(9), [1] * 9)
+    assert [x for share in results for x, _ in share] == list(range(9))
+    pids = {pid for share in results for _, pid in share}
+    assert parent in pids and len(pids) == 3
+    assert set(forking) == pids - {parent}
+
+
+def test_a_child_that_fails_has_its_share_worked_out_here(forking: list[int]) -> None:
+    parent = os.getpid()
+
+    def work(share: list[int]) -> list[int]:
+        if os.getpid() != parent and share[0] > 5:
+            os._exit(7)  # a child dying without a word
+        if os.getpid() != parent:
+            raise RuntimeError("a child's failure")
+        return [x * x for x in share]
+
+    results = fanout.spread(work, list(range(9)), [1] * 9)
+    assert [x for share in results for x in share] == [x * x for x in range(9)]
+    assert len(forking) == 2
+
+
+def test_an_error_is_raised_as_it_would_be_without_children(forking: list[int]) -> None:
+    def work(share: list[int]) -> list[int]:
+        if 7 in share:
+            raise BadInput("seven")
+        return share
+
+    with pytest.raises(BadInput, match="seven"):
+        fanout.spread(work, list(range(9)), [1] * 9)
+
+
+def test_meanwhile_runs_here_while_children_take_every_share(forking: list[int]) -> None:
+    parent = os.getpid()
+    ran: list[int] = []
+    results = fanout.spread(
+        lambda share: [os.getpid() for _ in share],
+        list(range(8)),
+        [1] * 8,
+        meanwhile=lambda: ran.append(os.getpid()),
+    )
+    assert ran == [parent]
+    assert all(pid != parent for share in results for pid in share)
+    assert sum(len(share) for share in results) == 8
+
+
+def test_small_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fanout.WORKERS_ENV, "4")
+    parent = os.getpid()
+    assert fanout.spread(lambda share: [os.getpid()] * len(share), [1, 2], [1, 1]) == [
+        [parent, parent]
+    ]
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "65"])
+def test_a_bad_worker_count_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(fanout.WORKERS_ENV, value)
+    with pytest.raises(BadInput, match=fanout.WORKERS_ENV):
+        fanout.workers()
+
+
+@pytest.fixture(scope="module")
+def portfolio_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pmsync.sample import Size
+    from pmsync.service.admin import build_demo
+
+    path = tmp_path_factory.mktemp("fanout") / "team.db"
+    build_demo(Session(str(path), TODAY), Size(pms=9, open_deals=270, delivered=540), seed=4)
+    return path
+
+
+def _answers(db: Path) -> tuple:
+    from pmsync.service.deals import listing
+    from pmsync.service.forecasting import check_date
+    from pmsync.service.report import weekly_report
+
+    session = Session(str(db), TODAY)
+    return (
+        listing(session).forecasts,
+        check_date(session, hours=120, promised=date(2027, 3, 1)),
+        check_date(session, hours=60, low=40, high=150),
+        weekly_report(session, 4),
+    )
+
+
+def test_the_same_answers_spread_or_not(
+    portfolio_db: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spread = _answers(portfolio_db)
+    assert len(forking) >= 4  # the list, two checks and the report each started children
+    monkeypatch.setenv(fanout.WORKERS_ENV, "1")
+    alone = _answers(portfolio_db)
+    assert len(spread[0]) > 150
+    assert list(spread[0].items()) == list(alone[0].items())
+    assert spread[1:] == alone[1:]
+
+
+def test_the_plan_pass_needs_no_history(portfolio_db: Path) -> None:
+    """check-date plans every queue while history is read: planning must not ask for it."""
+    from pmsync.core.forecast import Candidate
+    from pmsync.service import forecasting
+
+    session = Session(str(portfolio_db), TODAY)
+    with session.reading() as store:
+        engine = forecasting._check_engine(store, TODAY, False)
+        learnt: list[str] = []
+        real = engine._history
+        assert callable(real)
+
+        def history():  # type: ignore[no-untyped-def]
+            learnt.append("history")
+            return real()
+
+        engine._history = history
+
+        def each(work, names):  # type: ignore[no-untyped-def]
+            planned = work(names)
+            assert learnt == []
+            return planned
+
+        result = engine.check(Candidate(hours=80, promised=date(2027, 2, 26)), each=each)
+    assert learnt == ["history"]  # the full checks of the best few do need it
+    assert result.best.p80 is not None
