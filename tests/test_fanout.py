@@ -85,7 +85,10 @@ def test_an_error_is_raised_as_it_would_be_without_children(forking: list[int]) 
         fanout.spread(work, list(range(9)), [1] * 9)
 
 
-def test_meanwhile_runs_here_while_children_take_every_share(forking: list[int]) -> None:
+@pytest.mark.parametrize(("head", "mine"), [(1.0, 0), (0.25, 2), (0.0, 3)])
+def test_meanwhile_runs_here_and_this_process_takes_that_much_less(
+    forking: list[int], head: float, mine: int
+) -> None:
     parent = os.getpid()
     ran: list[int] = []
     results = fanout.spread(
@@ -93,10 +96,16 @@ def test_meanwhile_runs_here_while_children_take_every_share(forking: list[int])
         list(range(8)),
         [1] * 8,
         meanwhile=lambda: ran.append(os.getpid()),
+        head=head,
     )
     assert ran == [parent]
-    assert all(pid != parent for share in results for pid in share)
+    assert sum(pid == parent for share in results for pid in share) == mine
     assert sum(len(share) for share in results) == 8
+
+
+def test_a_head_start_makes_the_first_share_lighter() -> None:
+    assert fanout.shares([1] * 12, 2, head=0.5) == [range(3), range(3, 12)]
+    assert fanout.shares([1] * 12, 3, head=2.0) == [range(0), range(6), range(6, 12)]
 
 
 def test_small_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from statistics import median
 
 from pmsync.core.calendar import WorkCalendar
@@ -191,6 +192,9 @@ class WeeklyReport:
     stale: tuple[StaleDeal, ...] = ()
     kept: PromisesKept | None = None
     currency: str | None = None  # of deal values and term amounts, when the team set it
+
+
+_DAY = timedelta(days=1)
 
 
 def monday(d: date) -> date:
@@ -379,37 +383,60 @@ def _newly_signed(today: date, open_deals: Sequence[Deal], terms: Sequence[Term]
     return tuple(NewDeal(d, tuple(by_deal.get(d.id, ()))) for d in fresh)
 
 
+class _Weeks:
+    """The weeks shown, counted on one PM's calendar: `bounds[i]` counts the working days
+    before week i (and `bounds[-1]` before the week after the last), so a deal's share of
+    each week is integer arithmetic."""
+
+    def __init__(self, cal: WorkCalendar, starts: Sequence[date]) -> None:
+        self.cal = cal
+        self.starts = starts
+        self.bounds = [cal.count_through(w - _DAY) for w in starts]
+        self.bounds.append(cal.count_through(starts[-1] + timedelta(days=6)))
+        self.pairs = list(pairwise(self.bounds))
+        self.lengths = [b - a for a, b in self.pairs]
+        self._before: dict[date, int] = {}  # most deals may start today
+
+    def days(self, begin: date, until: date) -> tuple[list[int], int] | None:
+        """The working days from `begin` through `until` in each week, and in all; None when
+        none of them is shown."""
+        before = self._before.get(begin)
+        if before is None:
+            before = self._before[begin] = self.cal.count_through(begin - _DAY)
+        bounds = self.bounds
+        if before >= bounds[-1]:
+            return None  # it starts after the last week shown
+        end = self.cal.count_through(until)
+        if before <= bounds[0] and end >= bounds[-1]:
+            return self.lengths, end - before  # every week shown is inside it
+        return [max(0, min(b, end) - max(a, before)) for a, b in self.pairs], end - before
+
+
 def _spread(
-    cal: WorkCalendar,
+    weeks: _Weeks,
     today: date,
     deal: Deal,
     hours: float,
-    bounds: Sequence[int],
-    weeks: Sequence[date],
     placed: DealForecast | None = None,
-) -> list[float]:
+) -> list[float] | None:
     """A deal's hours per reporting week, spread evenly over its window of working days:
     from when it may start to its promise; without a promise (or one already past), over
-    the days the forecast places it (`placed`).
-
-    `bounds[i]` counts the PM's working days before week i (and `bounds[-1]` before the
-    week after the last), so each week's share is integer arithmetic."""
+    the days the forecast places it (`placed`). None when none of it falls in those weeks."""
     begin = max(deal.start or today, today)
     until = deal.promised
     if (until is None or until < begin) and placed is not None and placed.finish is not None:
         begin, until = max(placed.start or begin, today), placed.finish
     if until is not None and until >= begin:
-        before = cal.count_through(begin - timedelta(days=1))
-        end = cal.count_through(until)
-        total = end - before
+        counted = weeks.days(begin, until)
+        if counted is None:
+            return None
+        days, total = counted
         if total > 0:
-            return [
-                hours * max(0, min(bounds[i + 1], end) - max(bounds[i], before)) / total
-                for i in range(len(weeks))
-            ]
+            return [hours * n / total for n in days]
     # No promise, or one already past: the work is due now, in its first working week.
+    cal = weeks.cal
     first = cal.day(cal.index_from(begin))
-    return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks]
+    return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks.starts]
 
 
 def _capacity(
@@ -429,30 +456,31 @@ def _capacity(
     loads = []
     for pm in pms:
         cal = calendars.get(pm.name) or WorkCalendar(pm, today)
-        bounds = [cal.count_through(w - timedelta(days=1)) for w in starts]
-        bounds.append(cal.count_through(starts[-1] + timedelta(days=6)))
+        shown = _Weeks(cal, starts)
         confirmed = [0.0] * weeks
         pipeline_weighted = [0.0] * weeks
         pipeline_all = [0.0] * weeks
         for d in by_pm.get(pm.name, ()):
-            hours = d.remaining_hours or 0.0
-            if hours <= 0:
+            assert d.estimate is not None
+            hours = d.estimate.hours - d.logged_hours  # `remaining_hours`, where there is any
+            if not hours > 0:
                 continue
-            spread = _spread(cal, today, d, hours, bounds, starts, forecasts.get(d.id))
+            spread = _spread(shown, today, d, hours, forecasts.get(d.id))
+            if spread is None:
+                continue
             if d.stage in LOADED_STAGES:
-                target = [confirmed]
+                target = confirmed
             else:
+                target = pipeline_all
                 p = probability_weight(d.probability)
                 for i, h in enumerate(spread):
                     pipeline_weighted[i] += h * p
-                target = [pipeline_all]
             for i, h in enumerate(spread):
-                for t in target:
-                    t[i] += h
+                target[i] += h
         week_loads = []
         for i, w in enumerate(starts):
             days = cal.count_through(w + timedelta(days=6)) - cal.count_through(
-                max(w, today) - timedelta(days=1)
+                max(w, today) - _DAY
             )
             week_loads.append(
                 WeekLoad(

@@ -52,19 +52,30 @@ def workers() -> int:
     return max(1, min(cores, MOST_WORKERS))
 
 
-def shares(weights: Sequence[int], parts: int) -> list[range]:
-    """`parts` contiguous ranges of indices over `weights`, of about equal total weight
-    (fewer when there are fewer items; none empty)."""
-    total = sum(weights)
-    cuts, acc, k = [0], 0, 1
-    for i, w in enumerate(weights):
-        acc += w
-        # Cut after item i once this share has its fair part of the whole.
-        if k < parts and acc * parts >= total * k and i + 1 < len(weights):
-            cuts.append(i + 1)
-            k += 1
+def shares(weights: Sequence[int], parts: int, head: float = 0.0) -> list[range]:
+    """`parts` contiguous ranges of indices over `weights` (fewer when there are fewer
+    items) of about equal work, the first counted `head` times the whole heavier than its
+    weights (the work its process does besides). Only the first may be empty."""
+    whole = sum(weights)
+    # The first share's fair part, less what its process does besides.
+    mine = whole * (1 + head) / parts - whole * head
+    first = _upto(weights, 0, mine) if parts > 1 else len(weights)
+    cuts = [0, first]
+    rest = whole - sum(weights[:first])
+    for k in range(1, parts - 1):
+        cuts.append(_upto(weights, first, rest * k / (parts - 1)))
     cuts.append(len(weights))
-    return [range(a, b) for a, b in pairwise(cuts) if b > a]
+    ranges = [range(a, b) for a, b in pairwise(cuts)]
+    return ranges[:1] + [r for r in ranges[1:] if r]
+
+
+def _upto(weights: Sequence[int], start: int, part: float) -> int:
+    """Where a share that begins at `start` ends: after the item that brings it to `part`."""
+    c, acc = start, 0
+    while c < len(weights) and acc < part:
+        acc += weights[c]
+        c += 1
+    return c
 
 
 def spread(
@@ -73,11 +84,13 @@ def spread(
     weights: Sequence[int],
     per_weight: int = 1,
     meanwhile: Callable[[], object] | None = None,
+    head: float = 0.0,
 ) -> list[R]:
     """`work` applied to contiguous shares of `items`, in order; shares past the first in
     forked children when the whole (`sum(weights) * per_weight`) is worth it, one share in
     this process otherwise. `meanwhile` runs in this process once the children have
-    started (then they take every share): work the shares do not need."""
+    started: work the shares do not need, about `head` times as much as all the shares
+    (a guess that only balances the processes), so this process takes that much less."""
     parts = workers()
     if (
         parts < 2
@@ -88,15 +101,12 @@ def spread(
         if meanwhile is not None:
             meanwhile()
         return [work(items)]
-    ranges = shares(weights, parts if meanwhile is None else parts - 1)
-    mine = ranges.pop(0) if meanwhile is None else None
-    children = [_start(work, [items[i] for i in r]) for r in ranges]
+    mine, *theirs = shares(weights, parts, head if meanwhile is not None else 0.0)
+    children = [_start(work, [items[i] for i in r]) for r in theirs]
     try:
-        results = []
         if meanwhile is not None:
             meanwhile()
-        if mine is not None:
-            results.append(work([items[i] for i in mine]))
+        results = [work([items[i] for i in mine])] if mine else []
         for child in children:
             results.append(child.result())
     finally:

@@ -47,15 +47,21 @@ def forecaster(
     )
 
 
-def portfolio(engine: Forecaster, pms: Sequence[str] | None = None) -> dict[int, DealForecast]:
+def portfolio(
+    engine: Forecaster,
+    pms: Sequence[str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+    head: float = 0.0,
+) -> dict[int, DealForecast]:
     """Every open deal's forecast for `pms` (default: the team), a big team's queues worked
-    out on all the machine's cores (`fanout`); the same forecasts either way."""
+    out on all the machine's cores (`fanout`); the same forecasts either way. `meanwhile`
+    (about `head` times the portfolio's work) runs here while other cores forecast."""
     from pmsync.service.fanout import spread
 
     names = list(engine.pms if pms is None else pms)
     sizes = [engine.size(n) for n in names]
     out: dict[int, DealForecast] = {}
-    for share in spread(engine.portfolio, names, sizes, engine.settings.samples):
+    for share in spread(engine.portfolio, names, sizes, engine.settings.samples, meanwhile, head):
         out.update(share)
     return out
 
@@ -156,7 +162,8 @@ def _spread_plans(engine: Forecaster) -> ShareMap:
 
     def each(work: Callable[[Sequence[str]], list], names: Sequence[str]) -> list:
         sizes = [engine.size(n) for n in names]
-        shares = spread(work, names, sizes, PLAN_WEIGHT, meanwhile=lambda: engine.history)
+        # Reading history takes about as long as the plan pass: the children plan it all.
+        shares = spread(work, names, sizes, PLAN_WEIGHT, lambda: engine.history, head=1.0)
         return [r for share in shares for r in share]
 
     return each

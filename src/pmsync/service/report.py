@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+# The report's reads besides the forecast, as a share of the forecast's work (`fanout.spread`).
+READS_SHARE = 0.25
 
 if TYPE_CHECKING:
     from pmsync.core.report import WeeklyReport
@@ -29,26 +32,33 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
         # they would stand as rows and as deals at once (a fifth more memory at 100,000).
         open_deals = store.deals(stages=OPEN_STAGES)
         engine = forecaster(store, today, open_deals=open_deals, dated=True)
-        terms = store.terms(open_only=True)
-        updates = store.updates(since=today - timedelta(days=INTEL_DAYS))
-        closed_terms = store.terms_closed_between(week_since(today), today)
-        closed = {t.deal_id for t in (*terms, *closed_terms)} | {u.deal_id for u in updates}
+        read: dict[str, Any] = {}
+
+        def read_the_rest() -> None:
+            """What the report shows besides forecasts: read while other cores forecast."""
+            terms = read["terms"] = store.terms(open_only=True)
+            updates = read["updates"] = store.updates(since=today - timedelta(days=INTEL_DAYS))
+            closed_terms = read["closed_terms"] = store.terms_closed_between(
+                week_since(today), today
+            )
+            closed = {t.deal_id for t in (*terms, *closed_terms)} | {u.deal_id for u in updates}
+            read["other_deals"] = store.deals_by_id(sorted(closed - set(engine.deals)))
+            read["lessons"] = store.deliveries(lessons_since(today), today, lessons)
+            read["kept"] = store.promise_counts(kept_since(today), today)
+            read["delivered"] = store.promise_records(week_since(today), today)
+            read["lost"] = store.lost_between(week_since(today), today)
+            read["last_logged"] = store.last_logged()
+
+        # The reads take about a quarter as long as the forecasts (measured at 100,000 deals).
+        forecasts = portfolio(engine, meanwhile=read_the_rest, head=READS_SHARE)
         return build_report(
             today=today,
             weeks=weeks,
             pms=list(engine.pms.values()),
             open_deals=list(engine.deals.values()),
             history=engine.history,
-            lessons=store.deliveries(lessons_since(today), today, lessons),
-            terms=terms,
-            updates=updates,
-            forecasts=portfolio(engine),
+            forecasts=forecasts,
             calendars={name: engine.calendar(name) for name in engine.pms},
-            other_deals=store.deals_by_id(sorted(closed - set(engine.deals))),
-            kept=store.promise_counts(kept_since(today), today),
-            delivered=store.promise_records(week_since(today), today),
-            lost=store.lost_between(week_since(today), today),
-            closed_terms=closed_terms,
-            last_logged=store.last_logged(),
             currency=engine.settings.currency,
+            **read,
         )

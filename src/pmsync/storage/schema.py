@@ -193,6 +193,10 @@ m008_closing_days = _statements(
     """
 )
 
+# The Monday sync reads deliveries by day (the last week, the last 90 days, the latest few):
+# without this it walks every deal the team ever delivered, three times.
+m009_delivery_days = ("CREATE INDEX deals_delivered_on ON deals(stage, delivered_on)",)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m001_initial,
     m002_settings,
@@ -202,6 +206,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     m006_batches,
     m007_corrections,
     m008_closing_days,
+    m009_delivery_days,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
