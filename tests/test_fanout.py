@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -27,8 +28,7 @@ def test_shares_cover_everything_once_in_order(weights: list[int], parts: int) -
 
 
 def test_shares_are_about_even() -> None:
-    ranges = fanout.shares([1] * 100, 4)
-    assert [len(r) for r in ranges] == [25, 25, 25, 25]
+    assert [len(r) for r in fanout.shares([1] * 100, 4)] == [25, 25, 25, 25]
     # A heavy first item is a share on its own.
     assert fanout.shares([50, 10, 10, 10, 10, 10], 2)[0] == range(1)
 
@@ -41,9 +41,9 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     start = fanout._start
 
-    def counting(work, share):  # type: ignore[no-untyped-def]
-        child = start(work, share)
-        if child.pid is not None:
+    def counting(*args):  # type: ignore[no-untyped-def]
+        child = start(*args)
+        if child is not None and child.pid is not None:
             started.append(child.pid)
         return child
 
@@ -51,61 +51,76 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return started
 
 
-def test_spread_works_shares_in_children_and_keeps_their_order(forking: list[int]) -> None:
-    parent = os.getpid()
-    results = fanout.spread(lambda share: [(x, os.getpid()) for x in share], range(9), [1] * 9)
-    assert [x for share in results for x, _ in share] == list(range(9))
-    pids = {pid for share in results for _, pid in share}
-    assert parent in pids and len(pids) == 3
-    assert set(forking) == pids - {parent}
+class Signal:
+    """A pipe a child writes a byte to, and the parent waits on (at most 30 s)."""
+
+    def __init__(self) -> None:
+        self.read, self.write = os.pipe()
+
+    def send(self) -> None:
+        os.write(self.write, b"x")
+
+    def wait(self) -> None:
+        import select
+
+        assert select.select([self.read], [], [], 30)[0], "no child took a share"
+        os.read(self.read, 1)
 
 
-def test_a_child_that_fails_has_its_share_worked_out_here(forking: list[int]) -> None:
-    parent = os.getpid()
+def test_children_take_shares_and_the_results_keep_their_order(forking: list[int]) -> None:
+    parent, took = os.getpid(), Signal()
 
-    def work(share: list[int]) -> list[int]:
-        if os.getpid() != parent and share[0] > 5:
-            os._exit(7)  # a child dying without a word
+    def work(share: Sequence[int]) -> list[tuple[int, int]]:
         if os.getpid() != parent:
-            raise RuntimeError("a child's failure")
-        return [x * x for x in share]
+            took.send()
+        return [(x, os.getpid()) for x in share]
 
-    results = fanout.spread(work, list(range(9)), [1] * 9)
-    assert [x for share in results for x in share] == [x * x for x in range(9)]
+    # This process waits until a child has worked a share: then it helps with the rest.
+    results = fanout.spread(work, range(40), [1] * 40, meanwhile=took.wait)
+    assert [x for share in results for x, _ in share] == list(range(40))
+    pids = {pid for share in results for _, pid in share}
+    assert pids - {parent} and pids <= {parent, *forking}
     assert len(forking) == 2
 
 
+def test_the_shares_a_child_took_and_lost_are_worked_out_here(forking: list[int]) -> None:
+    parent, took = os.getpid(), Signal()
+    here: list[int] = []
+
+    def work(share: Sequence[int]) -> list[int]:
+        if os.getpid() != parent:
+            took.send()
+            os._exit(7)  # a child dying without a word, its share taken
+        here.extend(share)
+        return [x * x for x in share]
+
+    results = fanout.spread(work, list(range(20)), [1] * 20, meanwhile=took.wait)
+    assert [x for share in results for x in share] == [x * x for x in range(20)]
+    assert sorted(here) == list(range(20))  # every share, the lost ones included, done here
+
+
 def test_an_error_is_raised_as_it_would_be_without_children(forking: list[int]) -> None:
-    def work(share: list[int]) -> list[int]:
+    def work(share: Sequence[int]) -> Sequence[int]:
         if 7 in share:
             raise BadInput("seven")
         return share
 
     with pytest.raises(BadInput, match="seven"):
         fanout.spread(work, list(range(9)), [1] * 9)
+    assert len(forking) == 2
 
 
-@pytest.mark.parametrize(("head", "mine"), [(1.0, 0), (0.25, 2), (0.0, 3)])
-def test_meanwhile_runs_here_and_this_process_takes_that_much_less(
-    forking: list[int], head: float, mine: int
-) -> None:
+def test_meanwhile_runs_here_once(forking: list[int]) -> None:
     parent = os.getpid()
     ran: list[int] = []
     results = fanout.spread(
-        lambda share: [os.getpid() for _ in share],
+        lambda share: list(share),
         list(range(8)),
         [1] * 8,
         meanwhile=lambda: ran.append(os.getpid()),
-        head=head,
     )
     assert ran == [parent]
-    assert sum(pid == parent for share in results for pid in share) == mine
-    assert sum(len(share) for share in results) == 8
-
-
-def test_a_head_start_makes_the_first_share_lighter() -> None:
-    assert fanout.shares([1] * 12, 2, head=0.5) == [range(3), range(3, 12)]
-    assert fanout.shares([1] * 12, 3, head=2.0) == [range(0), range(6), range(6, 12)]
+    assert [x for share in results for x in share] == list(range(8))
 
 
 def test_small_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -142,13 +142,25 @@ def list_(
     Example: pmsync deal list --pm Ann --stage all"""
     chosen = check_choice(stage or "open", (*STAGES, "open", "all"), "stage")
     stages = {"open": OPEN_STAGES, "all": None}.get(chosen, (chosen,))
-    found = use.listing(session(ctx), stages, seller=seller, pm=pm, client=client)
+    from pmsync.present import tables
+
+    early: list[output.PlainTable | None] = [None]
+
+    def begin_table(deals: list[Deal]) -> None:
+        early[0] = tables.deal_list_early(deals)
+
+    found = use.listing(
+        session(ctx),
+        stages,
+        seller=seller,
+        pm=pm,
+        client=client,
+        meanwhile=None if as_json else begin_table,
+    )
     if as_json:
         output.print_json_list(deal_json(d, found.forecasts.get(d.id)) for d in found.deals)
         return
-    from pmsync.present import tables
-
-    tables.deal_list(found.deals, found.forecasts)
+    tables.deal_list(found.deals, found.forecasts, early[0])
 
 
 @app.command("show")

@@ -75,16 +75,6 @@ class History:
             if ranged:
                 self.ranged += 1
 
-    def _recent(self, most: int) -> dict[tuple[str | None, str | None], list[float]]:
-        """Per (PM, kind), the log overruns of its latest deals: about `most` in all, each
-        group giving its share."""
-        total = sum(len(r) for r in self._grouped.values())
-        out = {}
-        for key, ratios in self._grouped.items():
-            take = -(-len(ratios) * most // total) if total > most else len(ratios)
-            out[key] = list(map(log, ratios[-take:]))
-        return out
-
     @property
     def cells(self) -> dict[tuple[str | None, str | None], Cell]:
         """Per (PM, kind): how many deals, and the sum of their log overruns and of its
@@ -103,7 +93,10 @@ class History:
     @property
     def model(self) -> OverrunModel:
         if self._model is None:
-            self._model = OverrunModel(self.cells, self.ranged, self._recent)
+            # The model reads the ratios, not the history: a history that held its model
+            # and was held by it would be freed only by the cycle collector.
+            grouped = self._grouped
+            self._model = OverrunModel(self.cells, self.ranged, lambda most: _recent(grouped, most))
         return self._model
 
     def overrun_for(self, pm: str) -> QueueOverrun | None:
@@ -118,3 +111,16 @@ class History:
         from statistics import median
 
         return median(actuals), len(actuals)
+
+
+def _recent(
+    grouped: dict[tuple[str | None, str | None], array[float]], most: int
+) -> dict[tuple[str | None, str | None], list[float]]:
+    """Per (PM, kind), the log overruns of its latest deals: about `most` in all, each
+    group giving its share."""
+    total = sum(len(r) for r in grouped.values())
+    out = {}
+    for key, ratios in grouped.items():
+        take = -(-len(ratios) * most // total) if total > most else len(ratios)
+        out[key] = list(map(log, ratios[-take:]))
+    return out

@@ -67,6 +67,12 @@ class DrawBudget:
         if draws > self.python_left:
             self.python_left = 0
 
+    def prepare(self) -> None:
+        """Import numpy now if the draws announced will need it: while other work waits on
+        something else (check-date's plan pass on other cores)."""
+        if self.python_left == 0 and self.reuse_numpy:
+            import numpy  # noqa: F401
+
     def use_numpy(self, draws: int) -> bool:
         if self.reuse_numpy and "numpy" in sys.modules:
             return True  # already paid for

@@ -8,7 +8,8 @@ books more than a day has and pushes work later instead).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
@@ -219,6 +220,7 @@ def build_report(
     closed_terms: Sequence[Term] = (),
     last_logged: dict[int, date] | None = None,
     currency: str | None = None,
+    open_by_id: dict[int, Deal] | None = None,
 ) -> WeeklyReport:
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
     newest first (all of them, or as many as will be shown);
@@ -226,8 +228,14 @@ def build_report(
     `kept`: how promises fared since `kept_since(today)`, per seller and PM pair (`who`
     their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals
     delivered (with their promises) and lost, and terms closed, since `week_since(today)`;
-    `last_logged`: the last day hours were logged on each active deal."""
-    deals = {d.id: d for d in (*other_deals, *open_deals, *lost)}
+    `last_logged`: the last day hours were logged on each active deal; `open_by_id`:
+    the open deals by id, when the caller has them so."""
+    # Open, closed and lost deals are apart: looked up together, without a copy of the
+    # open ones (a hundred thousand at most) when the caller keeps them by id already.
+    deals: Mapping[int, Deal] = ChainMap(
+        {d.id: d for d in (*other_deals, *lost)},
+        open_by_id if open_by_id is not None else {d.id: d for d in open_deals},
+    )
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
     capacity = _capacity(today, weeks, pms, open_deals, calendars or {}, forecasts)
@@ -354,7 +362,10 @@ def _at_risk(open_deals: Sequence[Deal], forecasts: dict[int, DealForecast]) -> 
 
 
 def _terms(
-    today: date, terms: Sequence[Term], deals: dict[int, Deal], forecasts: dict[int, DealForecast]
+    today: date,
+    terms: Sequence[Term],
+    deals: Mapping[int, Deal],
+    forecasts: dict[int, DealForecast],
 ) -> tuple:
     items = []
     for t in terms:
@@ -495,7 +506,7 @@ def _capacity(
     return tuple(loads)
 
 
-def _signals(today: date, updates: Sequence[Update], deals: dict[int, Deal]) -> dict:
+def _signals(today: date, updates: Sequence[Update], deals: Mapping[int, Deal]) -> dict:
     since = (today - timedelta(days=INTEL_DAYS)).isoformat()
     out: dict[str, list] = {s: [] for s in SIGNAL_ORDER}
     for u in updates:

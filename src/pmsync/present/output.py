@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -102,10 +103,19 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+@functools.cache
+def _compact() -> json.JSONEncoder:
+    """One encoder for the records of a long list (json.dumps makes one per call)."""
+    return json.JSONEncoder(ensure_ascii=False, default=_default)
+
+
 def to_json(data: Any, indent: int | None = 2) -> str:
     """Readable UTF-8 JSON; the control characters json leaves raw (C1, bidi overrides)
     are written as \\u escapes: the same data, and nothing a terminal acts on."""
-    text = json.dumps(data, indent=indent, ensure_ascii=False, default=_default)
+    if indent is None:
+        text = _compact().encode(data)
+    else:
+        text = json.dumps(data, indent=indent, ensure_ascii=False, default=_default)
     if text.replace("\n", "").isprintable():
         return text
     return "".join(c if c == "\n" or _shown(c) == c else _json_escape(c) for c in text)
@@ -229,36 +239,64 @@ def _padded(texts: list[str], width: int, right: bool) -> list[str]:
     ]
 
 
+class PlainTable:
+    """A table for a pipe: aligned columns, one record per line, no colour (what grep, cut
+    and less expect), formatted a column at a time, so the columns known early can be
+    formatted before the rest (`deal list` formats a deal's own columns while its forecasts
+    are worked out).
+
+    Each cell is formatted once, a block of rows at a time, and a column is kept as one
+    padded string per block until it is printed: a hundred thousand rows are held as about
+    as much text as they print, not as a million small strings."""
+
+    BLOCK = 5000
+
+    def __init__(
+        self, rows: Sequence[Any], names: Sequence[str], numeric: Sequence[str] = ()
+    ) -> None:
+        self.rows, self.names, self.numeric = rows, list(names), numeric
+        self.widths: dict[str, int] = {}
+        self._blocks: dict[str, list[str]] = {}
+
+    def add(self, name: str, get: Callable[[Any], Any]) -> None:
+        rows, step = self.rows, self.BLOCK
+        width, blocks = len(name), []
+        for start in range(0, len(rows), step):
+            texts = _texts(rows[start : start + step], get)
+            width = max(width, _widest(texts))
+            blocks.append("\n".join(texts))  # cells hold no newline (see _texts)
+        right = name in self.numeric
+        self.widths[name] = width
+        self._blocks[name] = ["\n".join(_padded(b.split("\n"), width, right)) for b in blocks]
+
+    def has(self, name: str) -> bool:
+        return name in self._blocks
+
+    def print(self, title: str | None = None) -> None:
+        names, widths = self.names, [self.widths[n] for n in self.names]
+        head = [_padded([n], w, n in self.numeric)[0] for n, w in zip(names, widths, strict=True)]
+        write = sys.stdout.write
+        if title:
+            write(printable(title) + "\n")
+        write(" | ".join(head).rstrip() + "\n" + "-+-".join("-" * w for w in widths) + "\n")
+        columns = [self._blocks[n] for n in names]
+        for block in zip(*columns, strict=True):
+            cells = [column.split("\n") for column in block]
+            write("".join(" | ".join(row).rstrip() + "\n" for row in zip(*cells, strict=True)))
+
+
+def plain(rows: Sequence[Any]) -> bool:
+    """Whether a table of these rows is printed plain (`PlainTable`), not by rich."""
+    return not is_terminal() or len(rows) > RICH_MAX_ROWS
+
+
 def _print_plain_table(
     rows: Sequence[Any], columns: Sequence[Column], title: str | None, numeric: Sequence[str]
 ) -> None:
-    """Aligned columns, one record per line, no colour: what grep, cut and less expect.
-
-    Each cell is formatted once, a block of rows at a time, and kept as one string per
-    column and block until the widths are known: a hundred thousand rows are held as about
-    as much text as they print, not as a million small strings."""
-    names = [name for name, _ in columns]
-    widths = [len(name) for name in names]
-    blocks = []
-    for start in range(0, len(rows), 5000):
-        joined = []
-        for i, (_, get) in enumerate(columns):
-            texts = _texts(rows[start : start + 5000], get)
-            widths[i] = max(widths[i], _widest(texts))
-            joined.append("\n".join(texts))  # cells hold no newline (see _texts)
-        blocks.append(joined)
-    right = [name in numeric for name in names]
-
-    def lines(block: list[list[str]]) -> str:
-        padded = [_padded(t, w, r) for t, w, r in zip(block, widths, right, strict=True)]
-        return "".join(" | ".join(cells).rstrip() + "\n" for cells in zip(*padded, strict=True))
-
-    write = sys.stdout.write
-    if title:
-        write(printable(title) + "\n")
-    write(lines([[name] for name in names]) + "-+-".join("-" * w for w in widths) + "\n")
-    for joined in blocks:
-        write(lines([column.split("\n") for column in joined]))
+    table = PlainTable(rows, [name for name, _ in columns], numeric)
+    for name, get in columns:
+        table.add(name, get)
+    table.print(title)
 
 
 def print_table(
@@ -273,7 +311,7 @@ def print_table(
     if not rows:
         say(empty)
         return
-    if not is_terminal() or len(rows) > RICH_MAX_ROWS:
+    if plain(rows):
         _print_plain_table(rows, columns, title, numeric)
         return
     out = console()

@@ -53,18 +53,21 @@ def estimate_json(e: Estimate) -> dict[str, Any]:
     }
 
 
+_NO_FORECAST: dict[str, Any] = {
+    "forecast_start": None,
+    "forecast_finish": None,
+    "p50": None,
+    "p80": None,
+    "on_time_probability": None,
+    "slack_days": None,
+    "verdict": None,
+    "cannot_forecast": None,
+}
+
+
 def forecast_json(f: DealForecast | None) -> dict[str, Any]:
     if f is None:
-        return {
-            "forecast_start": None,
-            "forecast_finish": None,
-            "p50": None,
-            "p80": None,
-            "on_time_probability": None,
-            "slack_days": None,
-            "verdict": None,
-            "cannot_forecast": None,
-        }
+        return dict(_NO_FORECAST)
     return {
         "forecast_start": iso(f.start),
         "forecast_finish": iso(f.finish),
@@ -78,7 +81,9 @@ def forecast_json(f: DealForecast | None) -> dict[str, Any]:
 
 
 def deal_json(d: Deal, forecast: DealForecast | None = None) -> dict[str, Any]:
-    return {
+    # Dates inline rather than through iso(): `deal list --json` makes a hundred thousand.
+    est = d.estimate
+    out = {
         "id": d.id,
         "title": d.title,
         "client": d.client,
@@ -87,21 +92,22 @@ def deal_json(d: Deal, forecast: DealForecast | None = None) -> dict[str, Any]:
         "stage": d.stage,
         "value": d.value,
         "probability": d.probability,
-        "promised": iso(d.promised),
-        "start": iso(d.start),
+        "promised": None if d.promised is None else d.promised.isoformat(),
+        "start": None if d.start is None else d.start.isoformat(),
         "pm": d.pm,
         "stakeholder": d.stakeholder,
         "external_id": d.external_id,
-        "signed_on": iso(d.signed_on),
-        "delivered_on": iso(d.delivered_on),
-        "estimate_hours": d.estimate.hours if d.estimate else None,
+        "signed_on": None if d.signed_on is None else d.signed_on.isoformat(),
+        "delivered_on": None if d.delivered_on is None else d.delivered_on.isoformat(),
+        "estimate_hours": est.hours if est else None,
         "logged_hours": d.logged_hours,
-        "remaining_hours": d.remaining_hours,
-        "over_estimate": d.over_estimate,
+        "remaining_hours": None if est is None else max(0.0, est.hours - d.logged_hours),
+        "over_estimate": est is not None and d.logged_hours > est.hours,
         "actual_hours": d.actual_hours,
         "lost_reason": d.lost_reason,
-        **forecast_json(forecast),
     }
+    out.update(_NO_FORECAST if forecast is None else forecast_json(forecast))
+    return out
 
 
 def term_json(t: Term, at_risk: bool | None = None) -> dict[str, Any]:

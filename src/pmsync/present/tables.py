@@ -43,28 +43,58 @@ def _verdict(deal: Deal, f: DealForecast | None) -> str | None:
     return "no promise" if deal.promised is None else None
 
 
-def deal_list(deals: Sequence[Deal], forecasts: Mapping[int, DealForecast]) -> None:
+# A deal's own columns in `deal list`, then the two its forecast gives.
+_DEAL_COLUMNS: list[Column] = [
+    ("id", attrgetter("id")),
+    ("title", attrgetter("title")),
+    ("client", attrgetter("client")),
+    ("stage", attrgetter("stage")),
+    ("pm", attrgetter("pm")),
+    ("hours", lambda d: d.estimate.hours if d.estimate else None),
+    ("left", lambda d: d.remaining_hours if d.is_open else None),
+    ("promised", attrgetter("promised")),
+]
+_DEAL_NUMERIC = ("id", "hours", "left")
+_DEAL_EMPTY = "No deals match. Add one: pmsync deal add TITLE --client NAME"
+
+
+def _deal_forecast_columns(forecasts: Mapping[int, DealForecast]) -> list[Column]:
     def finish(d: Deal) -> date | None:
         f = forecasts.get(d.id)
         return None if f is None else f.safe_finish
 
+    return [("finish", finish), ("verdict", lambda d: _verdict(d, forecasts.get(d.id)))]
+
+
+def deal_list_early(deals: Sequence[Deal]) -> output.PlainTable | None:
+    """`deal list`'s table with each deal's own columns formatted, before the forecasts are
+    known (a long list spends a fifth of its time here); None when it is not printed plain."""
+    if not deals or not output.plain(deals):
+        return None
+    names = [n for n, _ in _DEAL_COLUMNS] + ["finish", "verdict"]
+    table = output.PlainTable(deals, names, _DEAL_NUMERIC)
+    for name, get in _DEAL_COLUMNS:
+        table.add(name, get)
+    return table
+
+
+def deal_list(
+    deals: Sequence[Deal],
+    forecasts: Mapping[int, DealForecast],
+    early: output.PlainTable | None = None,
+) -> None:
+    """`early`: the table `deal_list_early` began for these deals."""
+    if early is not None:
+        for name, get in _deal_forecast_columns(forecasts):
+            early.add(name, get)
+        early.print()
+        return
     output.print_table(
         deals,
-        [
-            ("id", attrgetter("id")),
-            ("title", attrgetter("title")),
-            ("client", attrgetter("client")),
-            ("stage", attrgetter("stage")),
-            ("pm", attrgetter("pm")),
-            ("hours", lambda d: d.estimate.hours if d.estimate else None),
-            ("left", lambda d: d.remaining_hours if d.is_open else None),
-            ("promised", attrgetter("promised")),
-            ("finish", finish),
-            ("verdict", lambda d: _verdict(d, forecasts.get(d.id))),
-        ],
-        numeric=("id", "hours", "left"),
+        [*_DEAL_COLUMNS, *_deal_forecast_columns(forecasts)],
+        numeric=_DEAL_NUMERIC,
         styles={"verdict": _verdict_style},
-        empty="No deals match. Add one: pmsync deal add TITLE --client NAME",
+        empty=_DEAL_EMPTY,
     )
 
 

@@ -186,19 +186,24 @@ def listing(
     seller: str | None = None,
     pm: str | None = None,
     client: str | None = None,
+    meanwhile: Callable[[list[Deal]], object] | None = None,
 ) -> DealList:
-    """Deals (open ones by default) with the forecast of every open one that has a PM."""
+    """Deals (open ones by default) with the forecast of every open one that has a PM;
+    `meanwhile` is given the deals while the forecasts are worked out on other cores."""
     from pmsync.service.forecasting import forecaster, portfolio
 
     with session.reading() as store:
         deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
         wanted = {d.pm for d in deals if d.is_open and d.pm}
+        early = (lambda: meanwhile(deals)) if meanwhile is not None else None
         forecasts: dict[int, DealForecast] = {}
         if wanted:
             # Every open deal of these PMs is load, whatever the filter shows.
             unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
             engine = forecaster(store, session.today, open_deals=deals if unfiltered else None)
-            forecasts = portfolio(engine, sorted(wanted))
+            forecasts = portfolio(engine, sorted(wanted), early)
+        elif early is not None:
+            early()
     return DealList(deals, forecasts)
 
 

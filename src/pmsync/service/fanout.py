@@ -2,17 +2,20 @@
 
 A big team's forecast is a thousand queues that do not depend on each other, and one Python
 process uses one core. When the work is big enough (and the machine is Linux), the PMs are
-cut into contiguous shares of about equal work; each share but the first is worked out by a
-forked child, which sends its answer back pickled through a pipe, while the parent works
-out the first. A child inherits the loaded engine, so nothing is read twice; it never
-touches the database connection or stdout, and it leaves with `os._exit`, so no buffer,
-handler or connection of the parent's is flushed or closed twice.
+cut into contiguous shares of about equal work, a few per core, and the shares' numbers are
+put in a pipe. Forked children and this process take numbers from it until it is empty (a
+read of a few bytes from a pipe is atomic, so no share is taken twice), so the processes
+balance themselves: a parent busy with other work (`meanwhile`) simply takes fewer. Each
+child sends what it worked out back pickled through a pipe of its own.
 
-Each queue's forecast depends on its own PM alone (counter-based draws keyed by PM and
-deal), so the answer is the same, bit for bit, whichever process worked a queue out, and
-the shares come back in order. A child that fails in any way has its share worked out again
-by the parent: forking is a speed-up, never a new way to fail. Only Linux forks: macOS's
-system libraries are not safe to use in a forked child, and Windows cannot fork.
+A child inherits the loaded engine, so nothing is read twice; it never touches the database
+connection or stdout, and it leaves with `os._exit`, so no buffer, handler or connection of
+the parent's is flushed or closed twice. Each queue's forecast depends on its own PM alone
+(counter-based draws keyed by PM and deal), so the answer is the same, bit for bit,
+whichever process worked a queue out, and the shares are put back in order. A share a child
+took but did not send back (it failed in any way) is worked out again by the parent:
+forking is a speed-up, never a new way to fail. Only Linux forks: macOS's system libraries
+are not safe to use in a forked child, and Windows cannot fork.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ R = TypeVar("R")
 WORKERS_ENV = "PMSYNC_WORKERS"
 MOST_WORKERS = 4  # past this the parent spends more unpickling than the children save
 # Below this much work (deals x Monte-Carlo samples, or deals planned several times) a fork
-# costs more than it saves: about 100 PMs' worth of the benchmark's queues.
+# costs more than it saves: about 50 PMs' worth of the benchmark's queues.
 MIN_WORK = 2_000_000
+SHARES_PER_WORKER = 8  # small enough that the last share taken ends about with the others
+_NUMBER = 4  # bytes of a share's number in the pipe
 
 
 def workers() -> int:
@@ -52,30 +57,19 @@ def workers() -> int:
     return max(1, min(cores, MOST_WORKERS))
 
 
-def shares(weights: Sequence[int], parts: int, head: float = 0.0) -> list[range]:
-    """`parts` contiguous ranges of indices over `weights` (fewer when there are fewer
-    items) of about equal work, the first counted `head` times the whole heavier than its
-    weights (the work its process does besides). Only the first may be empty."""
+def shares(weights: Sequence[int], parts: int) -> list[range]:
+    """At most `parts` contiguous, non-empty ranges of indices over `weights`, in order,
+    of about equal total weight."""
     whole = sum(weights)
-    # The first share's fair part, less what its process does besides.
-    mine = whole * (1 + head) / parts - whole * head
-    first = _upto(weights, 0, mine) if parts > 1 else len(weights)
-    cuts = [0, first]
-    rest = whole - sum(weights[:first])
-    for k in range(1, parts - 1):
-        cuts.append(_upto(weights, first, rest * k / (parts - 1)))
+    cuts, c, acc = [0], 0, 0
+    for k in range(1, parts):
+        # Cut after the item that brings the shares so far up to their fair part.
+        while c < len(weights) and acc * parts < whole * k:
+            acc += weights[c]
+            c += 1
+        cuts.append(c)
     cuts.append(len(weights))
-    ranges = [range(a, b) for a, b in pairwise(cuts)]
-    return ranges[:1] + [r for r in ranges[1:] if r]
-
-
-def _upto(weights: Sequence[int], start: int, part: float) -> int:
-    """Where a share that begins at `start` ends: after the item that brings it to `part`."""
-    c, acc = start, 0
-    while c < len(weights) and acc < part:
-        acc += weights[c]
-        c += 1
-    return c
+    return [range(a, b) for a, b in pairwise(cuts) if b > a]
 
 
 def spread(
@@ -84,13 +78,11 @@ def spread(
     weights: Sequence[int],
     per_weight: int = 1,
     meanwhile: Callable[[], object] | None = None,
-    head: float = 0.0,
 ) -> list[R]:
-    """`work` applied to contiguous shares of `items`, in order; shares past the first in
-    forked children when the whole (`sum(weights) * per_weight`) is worth it, one share in
-    this process otherwise. `meanwhile` runs in this process once the children have
-    started: work the shares do not need, about `head` times as much as all the shares
-    (a guess that only balances the processes), so this process takes that much less."""
+    """`work` applied to contiguous shares of `items`, the results in order; shares worked
+    out by forked children as well as here when the whole (`sum(weights) * per_weight`) is
+    worth it, else one share, here. `meanwhile` runs here first, once the children have
+    started: work the shares do not need."""
     parts = workers()
     if (
         parts < 2
@@ -101,95 +93,121 @@ def spread(
         if meanwhile is not None:
             meanwhile()
         return [work(items)]
-    mine, *theirs = shares(weights, parts, head if meanwhile is not None else 0.0)
-    children = [_start(work, [items[i] for i in r]) for r in theirs]
-    try:
+    cut = [[items[i] for i in r] for r in shares(weights, parts * SHARES_PER_WORKER)]
+    done: dict[int, R] = {}
+    children: list[_Child[R]] = []
+    queue = _queue(len(cut))
+    if queue is None:  # no pipe to share the numbers through: every share here
         if meanwhile is not None:
             meanwhile()
-        results = [work([items[i] for i in mine])] if mine else []
+        return [work(share) for share in cut]
+    try:
+        children = [c for c in (_start(work, cut, queue) for _ in range(parts - 1)) if c]
+        if meanwhile is not None:
+            meanwhile()
+        done.update(_take(work, cut, queue))
         for child in children:
-            results.append(child.result())
+            done.update(child.results())
     finally:
+        os.close(queue)
         for child in children:
             child.reap()
-    return results
+    # Shares a child took and never sent back are worked out here.
+    return [done[i] if i in done else work(share) for i, share in enumerate(cut)]
 
 
-class _Child(Generic[T, R]):
-    """A forked child working out one share; `result` gets its answer (or works the share
-    out here if the child could not give it)."""
+def _queue(count: int) -> int | None:
+    """A pipe holding the numbers 0..count-1, its writing end closed (an empty pipe then
+    reads as its end); its reading end, or None without one."""
+    data = b"".join(i.to_bytes(_NUMBER, "little") for i in range(count))
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return None
+    try:
+        if os.write(write, data) != len(data):  # a pipe holds far more than 64 numbers
+            os.close(read)
+            return None
+    finally:
+        os.close(write)
+    return read
 
-    def __init__(self, work: Callable[[Sequence[T]], R], share: list[T]) -> None:
-        self.work, self.share = work, share
-        self.pid: int | None = None
-        self.fd: int | None = None
 
-    def result(self) -> R:
-        data = b""
+def _take(work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int) -> dict[int, R]:
+    """Work out shares, each number taken from the queue, until none is left."""
+    done = {}
+    while len(number := os.read(queue, _NUMBER)) == _NUMBER:
+        i = int.from_bytes(number, "little")
+        done[i] = work(cut[i])
+    return done
+
+
+class _Child(Generic[R]):
+    """A forked child taking shares from the queue; `results` gets what it sent back."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid: int | None = pid
+        self.fd: int | None = fd
+
+    def results(self) -> dict[int, R]:
+        found: dict[int, R] = {}
         if self.fd is not None:
-            chunks = []
-            while chunk := os.read(self.fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        status = self.reap()
-        if status == 0 and data:
-            try:
-                ok, value = pickle.loads(data)
-            except Exception:  # a garbled answer: the share is worked out again below
-                ok = False
-            if ok:
-                return value
-        return self.work(self.share)
+            # Unpickled as it arrives: the answer never stands in memory as bytes as well.
+            with os.fdopen(self.fd, "rb", closefd=False) as stream:
+                try:
+                    found = pickle.load(stream)
+                except Exception:  # cut short or garbled: its shares are worked out again
+                    found = {}
+        self.reap()
+        return found
 
-    def reap(self) -> int | None:
-        """Wait for the child (killed if its answer was never read); its exit status."""
-        status = None
+    def reap(self) -> None:
+        """Wait for the child (killed first if what it sent was never read)."""
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
         if self.pid is not None:
             try:
-                pid, code = os.waitpid(self.pid, os.WNOHANG)
-                if pid == 0:
+                if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
                     os.kill(self.pid, 9)
-                    _, code = os.waitpid(self.pid, 0)
-                status = os.waitstatus_to_exitcode(code)
+                    os.waitpid(self.pid, 0)
             except ChildProcessError:
-                status = None
+                pass
             self.pid = None
-        return status
 
 
-def _start(work: Callable[[Sequence[T]], R], share: list[T]) -> _Child[T, R]:
-    child: _Child[T, R] = _Child(work, share)
+def _start(work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int) -> _Child[R] | None:
+    """A child working shares from `queue`; None when none could be started."""
     try:
         read, write = os.pipe()
     except OSError:
-        return child  # no pipe: the share is worked out here
+        return None
     try:
         pid = os.fork()
     except OSError:
         os.close(read)
         os.close(write)
-        return child
+        return None
     if pid == 0:
-        _child_main(work, share, read, write)
+        _child_main(work, cut, queue, read, write)
     os.close(write)
-    child.pid, child.fd = pid, read
-    return child
+    return _Child(pid, read)
 
 
-def _child_main(work: Callable[[Sequence[T]], R], share: list[T], read: int, write: int) -> None:
-    """The child's whole life: work, send, leave; never back into the parent's code."""
+def _child_main(
+    work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int, read: int, write: int
+) -> None:
+    """The child's whole life: take shares, send what they gave, leave; never back into the
+    parent's code."""
     code = 1
     try:
         os.close(read)
-        payload = pickle.dumps((True, work(share)), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(_take(work, cut, queue), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(payload)
         while view:
             view = view[os.write(write, view) :]
         code = 0
-    except BaseException:  # the parent works the share out again, and raises what it raises
+    except BaseException:  # the parent works its shares out again, and raises what it raises
         code = 1
     finally:
         os._exit(code)

@@ -51,17 +51,16 @@ def portfolio(
     engine: Forecaster,
     pms: Sequence[str] | None = None,
     meanwhile: Callable[[], object] | None = None,
-    head: float = 0.0,
 ) -> dict[int, DealForecast]:
     """Every open deal's forecast for `pms` (default: the team), a big team's queues worked
     out on all the machine's cores (`fanout`); the same forecasts either way. `meanwhile`
-    (about `head` times the portfolio's work) runs here while other cores forecast."""
+    runs here while other cores forecast (this process then forecasts less)."""
     from pmsync.service.fanout import spread
 
     names = list(engine.pms if pms is None else pms)
     sizes = [engine.size(n) for n in names]
     out: dict[int, DealForecast] = {}
-    for share in spread(engine.portfolio, names, sizes, engine.settings.samples, meanwhile, head):
+    for share in spread(engine.portfolio, names, sizes, engine.settings.samples, meanwhile):
         out.update(share)
     return out
 
@@ -156,14 +155,18 @@ def check_date(
 
 def _spread_plans(engine: Forecaster) -> ShareMap:
     """check-date's plan pass over every PM, on the machine's other cores when it is big,
-    while this process learns from history (which the plan pass does not need)."""
+    while this process learns from history (which the plan pass does not need) and loads
+    numpy for the full checks."""
     from pmsync.core.forecast import PLAN_WEIGHT
     from pmsync.service.fanout import spread
 
     def each(work: Callable[[Sequence[str]], list], names: Sequence[str]) -> list:
         sizes = [engine.size(n) for n in names]
-        # Reading history takes about as long as the plan pass: the children plan it all.
-        shares = spread(work, names, sizes, PLAN_WEIGHT, lambda: engine.history, head=1.0)
+        shares = spread(work, names, sizes, PLAN_WEIGHT, meanwhile)
         return [r for share in shares for r in share]
+
+    def meanwhile() -> None:
+        engine.history.model  # noqa: B018 - learnt here, for the full checks that follow
+        engine.budget.prepare()
 
     return each

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-# The report's reads besides the forecast, as a share of the forecast's work (`fanout.spread`).
-READS_SHARE = 0.25
-
 if TYPE_CHECKING:
     from pmsync.core.report import WeeklyReport
     from pmsync.service.session import Session
@@ -49,13 +46,13 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
             read["lost"] = store.lost_between(week_since(today), today)
             read["last_logged"] = store.last_logged()
 
-        # The reads take about a quarter as long as the forecasts (measured at 100,000 deals).
-        forecasts = portfolio(engine, meanwhile=read_the_rest, head=READS_SHARE)
+        forecasts = portfolio(engine, meanwhile=read_the_rest)
         return build_report(
             today=today,
             weeks=weeks,
             pms=list(engine.pms.values()),
             open_deals=list(engine.deals.values()),
+            open_by_id=engine.deals,
             history=engine.history,
             forecasts=forecasts,
             calendars={name: engine.calendar(name) for name in engine.pms},
