@@ -158,7 +158,12 @@ def list_(
         meanwhile=None if as_json else begin_table,
     )
     if as_json:
-        output.print_json_list(deal_json(d, found.forecasts.get(d.id)) for d in found.deals)
+        from pmsync.service.fanout import write_parts
+
+        forecasts = found.forecasts
+        output.print_json_list(
+            found.deals, lambda d: deal_json(d, forecasts.get(d.id)), write_parts=write_parts
+        )
         return
     tables.deal_list(found.deals, found.forecasts, early[0])
 

@@ -118,6 +118,10 @@ def to_json(data: Any, indent: int | None = 2) -> str:
         text = json.dumps(data, indent=indent, ensure_ascii=False, default=_default)
     if text.replace("\n", "").isprintable():
         return text
+    return _escaped(text)
+
+
+def _escaped(text: str) -> str:
     return "".join(c if c == "\n" or _shown(c) == c else _json_escape(c) for c in text)
 
 
@@ -130,18 +134,47 @@ def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
 
 
-def print_json_list(items: Iterable[Any]) -> None:
+# How a long list may be written on several cores (`service.fanout.write_parts`): each
+# contiguous part rendered by `render(part, first, sink)`, and all of it in order on `out`.
+Render = Callable[[Sequence[Any], bool, IO[str]], None]
+PartsWriter = Callable[[Render, Sequence[Any], IO[str]], None]
+
+
+def print_json_list(
+    items: Iterable[Any],
+    record: Callable[[Any], Any] | None = None,
+    write_parts: PartsWriter | None = None,
+) -> None:
     """A JSON array written as its records are made, one per line: a hundred thousand deals
     never stand as one document in memory, and each record goes through json's C encoder
-    (an indented document goes through its Python one)."""
+    (an indented document goes through its Python one). `record` makes each item a record;
+    `write_parts` may write a long list's parts on other cores meanwhile."""
+
+    def render(part: Iterable[Any], first: bool, sink: IO[str]) -> None:
+        encode, make = _compact().encode, record
+        write, separator = sink.write, "\n  " if first else ",\n  "
+        for item in part:
+            text = encode(item if make is None else make(item))
+            write(separator)
+            write(text if text.isprintable() else _escaped(text))
+            separator = ",\n  "
+
     with buffered_stdout() as out:
         out.write("[")
-        first = True
-        for item in items:
-            out.write("\n  " if first else ",\n  ")
-            out.write(to_json(item, indent=None))
-            first = False
-        out.write("\n]\n" if not first else "]\n")
+        if write_parts is not None and isinstance(items, Sequence):
+            write_parts(render, items, out)
+            empty = not items
+        else:
+            items = iter(items)
+            first = next(items, _NOTHING)
+            empty = first is _NOTHING
+            if not empty:
+                render([first], True, out)
+                render(items, False, out)
+        out.write("]\n" if empty else "\n]\n")
+
+
+_NOTHING = object()
 
 
 @contextlib.contextmanager

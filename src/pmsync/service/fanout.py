@@ -20,13 +20,15 @@ are not safe to use in a forked child, and Windows cannot fork.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import Generic, TypeVar
+from typing import IO, Generic, TypeVar
 
 from pmsync.errors import BadInput
 
@@ -114,6 +116,85 @@ def spread(
             child.reap()
     # Shares a child took and never sent back are worked out here.
     return [done[i] if i in done else work(share) for i, share in enumerate(cut)]
+
+
+# Writing one item of a long list (a deal as JSON) costs about what this many Monte-Carlo
+# samples of a deal do: how `write_parts` weighs a list against MIN_WORK.
+WRITE_WEIGHT = 400
+
+
+def write_parts(
+    render: Callable[[Sequence[T], bool, IO[str]], None], items: Sequence[T], out: IO[str]
+) -> None:
+    """`render(part, first, sink)` of contiguous parts of `items`, all of it written on `out`
+    in order. For a long list the parts past the first are rendered by forked children, each
+    into a temporary file, while this process renders the first onto `out`; the files are
+    then copied after it. A part whose child failed is rendered here."""
+    parts = workers()
+    target = getattr(out, "buffer", None)  # the bytes under the text, where files are copied
+    if (
+        parts < 2
+        or len(items) * WRITE_WEIGHT < MIN_WORK
+        or target is None
+        or not sys.platform.startswith("linux")
+        or threading.active_count() > 1
+    ):
+        render(items, True, out)
+        return
+    first, *rest = [items[r.start : r.stop] for r in shares([1] * len(items), parts)]
+    children: list[tuple[int | None, IO[bytes], Sequence[T]]] = []
+    try:
+        for part in rest:
+            tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, in the parent
+            children.append((_render_apart(render, part, tmp), tmp, part))
+        render(first, True, out)
+        for pid, file, part in children:
+            if pid is not None and _finished(pid):
+                out.flush()
+                # Read at offsets: the child moved the file position it shares with us.
+                fd, at = file.fileno(), 0
+                while chunk := os.pread(fd, 1 << 20, at):
+                    target.write(chunk)
+                    at += len(chunk)
+            else:
+                render(part, False, out)
+    finally:
+        for pid, file, _ in children:
+            file.close()
+            if pid is not None:
+                _finished(pid, kill=True)
+
+
+def _render_apart(
+    render: Callable[[Sequence[T], bool, IO[str]], None], part: Sequence[T], file: IO[bytes]
+) -> int | None:
+    """A child rendering `part` into `file`; its pid, or None when it could not start."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:
+        code = 1
+        try:
+            sink = io.TextIOWrapper(file, encoding="utf-8", newline="")
+            render(part, False, sink)
+            sink.flush()
+            code = 0
+        except BaseException:  # the parent renders the part itself
+            code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _finished(pid: int, kill: bool = False) -> bool:
+    """Whether the child `pid` ended well (waited for; killed first with `kill`)."""
+    try:
+        if kill and os.waitpid(pid, os.WNOHANG)[0] == 0:
+            os.kill(pid, 9)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    except ChildProcessError:  # already waited for
+        return False
 
 
 def _queue(count: int) -> int | None:
