@@ -9,7 +9,7 @@ books more than a day has and pushes work later instead).
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
@@ -221,6 +221,7 @@ def build_report(
     last_logged: dict[int, date] | None = None,
     currency: str | None = None,
     open_by_id: dict[int, Deal] | None = None,
+    capacity: Callable[[], tuple[PmLoad, ...]] | None = None,
 ) -> WeeklyReport:
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
     newest first (all of them, or as many as will be shown);
@@ -229,7 +230,9 @@ def build_report(
     their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals
     delivered (with their promises) and lost, and terms closed, since `week_since(today)`;
     `last_logged`: the last day hours were logged on each active deal; `open_by_id`:
-    the open deals by id, when the caller has them so."""
+    the open deals by id, when the caller has them so; `capacity`: the capacity section
+    (`capacity_loads` of these), when the caller works it out (on another core: it is
+    asked for last)."""
     # Open, closed and lost deals are apart: looked up together, without a copy of the
     # open ones (a hundred thousand at most) when the caller keeps them by id already.
     deals: Mapping[int, Deal] = ChainMap(
@@ -238,12 +241,20 @@ def build_report(
     )
     at_risk = _at_risk(open_deals, forecasts)
     term_items = _terms(today, terms, deals, forecasts)
-    capacity = _capacity(today, weeks, pms, open_deals, calendars or {}, forecasts)
+    newly_signed = _newly_signed(today, open_deals, terms)
+    signals = _signals(today, updates, deals)
+    accuracy = _accuracy(today, history, lessons)
+    missing = _missing(open_deals, forecasts)
+    stale = _stale(today, open_deals, last_logged or {})
+    if capacity is None:
+        loads = capacity_loads(today, weeks, pms, open_deals, calendars or {}, forecasts)
+    else:
+        loads = capacity()
     week_starts = [monday(today) + timedelta(weeks=i) for i in range(weeks)]
     team = []
     for i, start in enumerate(week_starts):
-        avail = sum(p.weeks[i].available for p in capacity)
-        booked = sum(p.weeks[i].confirmed for p in capacity)
+        avail = sum(p.weeks[i].available for p in loads)
+        booked = sum(p.weeks[i].confirmed for p in loads)
         team.append((start, booked / avail if avail else None))
     loaded = [d for d in open_deals if d.stage in LOADED_STAGES]
     summary = Summary(
@@ -264,11 +275,11 @@ def build_report(
         summary=summary,
         at_risk=at_risk,
         terms=term_items,
-        newly_signed=_newly_signed(today, open_deals, terms),
-        capacity=capacity,
-        signals=_signals(today, updates, deals),
-        accuracy=_accuracy(today, history, lessons),
-        missing=_missing(open_deals, forecasts),
+        newly_signed=newly_signed,
+        capacity=loads,
+        signals=signals,
+        accuracy=accuracy,
+        missing=missing,
         amounts_at_stake=sum(
             t.term.amount or 0.0
             for t in term_items
@@ -279,7 +290,7 @@ def build_report(
             tuple(sorted(lost, key=lambda d: d.id)),
             tuple((t, deals.get(t.deal_id)) for t in closed_terms),
         ),
-        stale=_stale(today, open_deals, last_logged or {}),
+        stale=stale,
         kept=promises_kept(kept, KEPT_DAYS),
         currency=currency,
     )
@@ -450,7 +461,7 @@ def _spread(
     return [hours if w <= first < w + timedelta(days=7) else 0.0 for w in weeks.starts]
 
 
-def _capacity(
+def capacity_loads(
     today: date,
     weeks: int,
     pms: Sequence[PM],

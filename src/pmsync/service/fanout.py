@@ -74,6 +74,30 @@ def shares(weights: Sequence[int], parts: int) -> list[range]:
     return [range(a, b) for a, b in pairwise(cuts) if b > a]
 
 
+def _forks_for(work: int) -> int:
+    """How many processes `work` (in deal x sample units) is worth: 1 for no fork."""
+    if (
+        work < MIN_WORK
+        or not sys.platform.startswith("linux")
+        or threading.active_count() > 1  # a fork copies one thread: locks others hold stay held
+    ):
+        return 1
+    return workers()
+
+
+def background(work: Callable[[], R], weight: int) -> Callable[[], R]:
+    """`work()` started now in a forked child when `weight` (deal x sample units) is worth
+    it; the function returned gives its result, waiting for the child (or working it out
+    here, then, if there is no child or it failed)."""
+    child = _start(lambda: {0: work()}) if _forks_for(weight) > 1 else None
+
+    def result() -> R:
+        found = child.results() if child is not None else {}
+        return found[0] if 0 in found else work()
+
+    return result
+
+
 def spread(
     work: Callable[[Sequence[T]], R],
     items: Sequence[T],
@@ -85,13 +109,8 @@ def spread(
     out by forked children as well as here when the whole (`sum(weights) * per_weight`) is
     worth it, else one share, here. `meanwhile` runs here first, once the children have
     started: work the shares do not need."""
-    parts = workers()
-    if (
-        parts < 2
-        or sum(weights) * per_weight < MIN_WORK
-        or not sys.platform.startswith("linux")
-        or threading.active_count() > 1  # a fork copies one thread: locks others hold stay held
-    ):
+    parts = _forks_for(sum(weights) * per_weight)
+    if parts < 2:
         if meanwhile is not None:
             meanwhile()
         return [work(items)]
@@ -104,7 +123,11 @@ def spread(
             meanwhile()
         return [work(share) for share in cut]
     try:
-        children = [c for c in (_start(work, cut, queue) for _ in range(parts - 1)) if c]
+
+        def take() -> dict[int, R]:
+            return _take(work, cut, queue)
+
+        children = [c for c in (_start(take) for _ in range(parts - 1)) if c]
         if meanwhile is not None:
             meanwhile()
         done.update(_take(work, cut, queue))
@@ -130,15 +153,9 @@ def write_parts(
     in order. For a long list the parts past the first are rendered by forked children, each
     into a temporary file, while this process renders the first onto `out`; the files are
     then copied after it. A part whose child failed is rendered here."""
-    parts = workers()
+    parts = _forks_for(len(items) * WRITE_WEIGHT)
     target = getattr(out, "buffer", None)  # the bytes under the text, where files are copied
-    if (
-        parts < 2
-        or len(items) * WRITE_WEIGHT < MIN_WORK
-        or target is None
-        or not sys.platform.startswith("linux")
-        or threading.active_count() > 1
-    ):
+    if parts < 2 or target is None:
         render(items, True, out)
         return
     first, *rest = [items[r.start : r.stop] for r in shares([1] * len(items), parts)]
@@ -224,7 +241,7 @@ def _take(work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int) -> d
 
 
 class _Child(Generic[R]):
-    """A forked child taking shares from the queue; `results` gets what it sent back."""
+    """A forked child at work; `results` gets what it sent back (by share number)."""
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid: int | None = pid
@@ -257,8 +274,8 @@ class _Child(Generic[R]):
             self.pid = None
 
 
-def _start(work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int) -> _Child[R] | None:
-    """A child working shares from `queue`; None when none could be started."""
+def _start(produce: Callable[[], dict[int, R]]) -> _Child[R] | None:
+    """A child that sends back what `produce()` gives; None when none could be started."""
     try:
         read, write = os.pipe()
     except OSError:
@@ -270,25 +287,23 @@ def _start(work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int) -> 
         os.close(write)
         return None
     if pid == 0:
-        _child_main(work, cut, queue, read, write)
+        _child_main(produce, read, write)
     os.close(write)
     return _Child(pid, read)
 
 
-def _child_main(
-    work: Callable[[Sequence[T]], R], cut: list[list[T]], queue: int, read: int, write: int
-) -> None:
-    """The child's whole life: take shares, send what they gave, leave; never back into the
-    parent's code."""
+def _child_main(produce: Callable[[], dict[int, R]], read: int, write: int) -> None:
+    """The child's whole life: work, send what it gave, leave; never back into the parent's
+    code."""
     code = 1
     try:
         os.close(read)
-        payload = pickle.dumps(_take(work, cut, queue), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(produce(), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(payload)
         while view:
             view = view[os.write(write, view) :]
         code = 0
-    except BaseException:  # the parent works its shares out again, and raises what it raises
+    except BaseException:  # the parent works it out again, and raises what it raises
         code = 1
     finally:
         os._exit(code)
