@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -218,16 +219,16 @@ def test_habitual_ranges_are_not_counted_twice() -> None:
     assert best(point, with_range).p80 > best(point, likely_only).p80
 
 
-def test_history_reads_once_and_keeps_numbers_with_their_delivery_days() -> None:
+def test_history_reads_once_and_keeps_numbers_per_pm_and_kind() -> None:
     old = Actual(1, "old", "audit", "Ann", date(2020, 5, 1), 10, 20)
     recent = Actual(2, "recent", "audit", "Ann", date(2026, 12, 1), 10, 30)
     undated = Actual(3, "undated", "audit", "Ann", None, 10, 40)
-    h = History(iter([old, recent, undated]))
-    assert list(h.team) == [2.0, 3.0, 4.0] and h.cells[("Ann", "audit")][0] == 3
-    assert h.reference_hours("audit") == (30, 3)
-    assert h.team_ratios(date(2026, 6, 1), date(2026, 12, 1)) == [3.0]
-    assert h.team_ratios(date(2020, 5, 1), date(2026, 11, 30)) == [2.0]
-    assert h.team_ratios(date(2026, 12, 2), date(2027, 1, 1)) == []
+    unestimated = Actual(4, "no estimate", "audit", "Ann", None, None, 50)
+    h = History(iter([old, recent, undated, unestimated]))
+    count, total, squares = h.cells[("Ann", "audit")]
+    assert count == 3 and total == pytest.approx(math.log(2) + math.log(3) + math.log(4))
+    assert squares == pytest.approx(math.log(2) ** 2 + math.log(3) ** 2 + math.log(4) ** 2)
+    assert h.reference_hours("audit") == (35, 4)  # every actual counts for the kind's median
 
 
 def test_a_three_point_estimate_alone_is_evidence() -> None:
@@ -347,26 +348,9 @@ def test_history_from_storage_rows_is_history_from_records() -> None:
         Actual(3, "c", "audit", "Ben", date(2026, 6, 1), 0, 7),  # no estimate: no ratio
         Actual(4, "d", "audit", "Ann", date(2026, 7, 1), 10, None),  # no actual: nothing
     ]
-    rows = [
-        (
-            a.pm,
-            a.kind,
-            a.delivered_on.toordinal() if a.delivered_on else 0,
-            10 * (a.deal_id != 3),
-            a.actual_hours,
-            False,
-        )
-        for a in records
-    ]
+    rows = [(a.pm, a.kind, 10 * (a.deal_id != 3), a.actual_hours, False) for a in records]
     a, b = History(records), History.from_rows(rows)
-    assert (
-        (list(a.team), list(a.team_days))
-        == (list(b.team), list(b.team_days))
-        == (
-            [2.0, 0.5],
-            [date(2026, 5, 1).toordinal(), 0],
-        )
-    )
+    assert set(a.cells) == {("Ann", "audit"), (None, None)}  # no ratio from deals 3 and 4
     assert a.cells == b.cells and a.cells[("Ann", "audit")][0] == 1
     assert {k: list(v) for k, v in b.actuals_by_kind.items()} == {"audit": [20.0, 7.0]}
 

@@ -1,10 +1,9 @@
-"""What delivered deals teach the forecast: the overrun model, team ratios, effort per kind."""
+"""What delivered deals teach the forecast: the overrun model and the effort per kind."""
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Sequence
-from datetime import date
 from math import log
 from operator import mul
 
@@ -12,14 +11,13 @@ from pmsync.core.models import Actual, overrun
 from pmsync.core.overrun import Cell, OverrunModel, QueueOverrun
 from pmsync.errors import NoHistoryForKind
 
-# What history reads of one delivered deal: PM, kind, delivery day (ordinal, 0 when
-# unknown), the estimate at signing (else the first), the actual hours, and whether that
-# estimate had a low/high range.
-HistoryRow = tuple[str | None, str | None, int, float | None, float | None, bool]
+# What history reads of one delivered deal: PM, kind, the estimate at signing (else the
+# first), the actual hours, and whether that estimate had a low/high range.
+HistoryRow = tuple[str | None, str | None, float | None, float | None, bool]
 
 
 class History:
-    """What delivered deals teach: the overrun model, the team's ratios, actuals per kind.
+    """What delivered deals teach: the overrun model, and the actual hours per kind.
 
     Read in one pass and kept as numbers: a big team has hundreds of thousands of delivered
     deals."""
@@ -29,20 +27,8 @@ class History:
         self._grouped: dict[tuple[str | None, str | None], array[float]] = {}
         self.ranged = 0  # deals whose estimate at signing had a range
         self._model: OverrunModel | None = None
-        self.team: array[float] = array("d")
-        self.team_days: array[int] = array("l")  # delivery day (ordinal) of each team ratio
         self.actuals_by_kind: dict[str, array[float]] = {}
-        self.add(
-            (
-                a.pm,
-                a.kind,
-                a.delivered_on.toordinal() if a.delivered_on else 0,
-                a.estimate_hours,
-                a.actual_hours,
-                a.ranged,
-            )
-            for a in delivered
-        )
+        self.add((a.pm, a.kind, a.estimate_hours, a.actual_hours, a.ranged) for a in delivered)
 
     @classmethod
     def from_rows(cls, rows: Iterable[HistoryRow]) -> History:
@@ -52,9 +38,9 @@ class History:
         return history
 
     def add(self, rows: Iterable[HistoryRow]) -> None:
-        grouped, kinds, team, days = self._grouped, self.actuals_by_kind, self.team, self.team_days
+        grouped, kinds = self._grouped, self.actuals_by_kind
         self._model = None
-        for pm, kind, day, estimate, actual, ranged in rows:
+        for pm, kind, estimate, actual, ranged in rows:
             if actual is None:
                 continue
             if kind:
@@ -62,12 +48,8 @@ class History:
                     kinds[kind] = array("d")
                 kinds[kind].append(actual)
             ratio = overrun(actual, estimate)
-            if ratio is None:
-                continue
-            team.append(ratio)
-            days.append(day)
-            if ratio <= 0:
-                continue  # no hours at all: nothing a logarithm can learn from
+            if ratio is None or ratio <= 0:
+                continue  # no estimate, or no hours at all: nothing a logarithm can learn from
             group = grouped.get((pm, kind))
             if group is None:
                 group = grouped[(pm, kind)] = array("d")
@@ -84,11 +66,6 @@ class History:
             ys = list(map(log, ratios))
             cells[key] = [float(len(ys)), sum(ys), sum(map(mul, ys, ys))]
         return cells
-
-    def team_ratios(self, first: date, last: date) -> list[float]:
-        """Overrun ratios of the deals delivered from `first` to `last`."""
-        lo, hi = first.toordinal(), last.toordinal()
-        return [r for r, d in zip(self.team, self.team_days, strict=True) if lo <= d <= hi]
 
     @property
     def model(self) -> OverrunModel:

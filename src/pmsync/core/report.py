@@ -212,6 +212,8 @@ def build_report(
     terms: Sequence[Term],
     updates: Sequence[Update],
     forecasts: dict[int, DealForecast],
+    overruns: Sequence[float] = (),
+    earlier_overruns: Sequence[float] = (),
     calendars: dict[str, WorkCalendar] | None = None,
     other_deals: Sequence[Deal] = (),
     kept: Sequence[KeptRate] = (),
@@ -224,7 +226,8 @@ def build_report(
     capacity: Callable[[], tuple[PmLoad, ...]] | None = None,
 ) -> WeeklyReport:
     """`lessons`: deals delivered from `lessons_since(today)` to today with both hours known,
-    newest first (all of them, or as many as will be shown);
+    newest first (all of them, or as many as will be shown); `overruns`: the actual over
+    estimate of every deal delivered then, `earlier_overruns` of those in `earlier_lessons`;
     `other_deals`: closed deals that open terms or recent updates point at;
     `kept`: how promises fared since `kept_since(today)`, per seller and PM pair (`who`
     their seller and PM, NUL between); `delivered`, `lost`, `closed_terms`: deals
@@ -243,7 +246,7 @@ def build_report(
     term_items = _terms(today, terms, deals, forecasts)
     newly_signed = _newly_signed(today, open_deals, terms)
     signals = _signals(today, updates, deals)
-    accuracy = _accuracy(today, history, lessons)
+    accuracy = _accuracy(history, lessons, overruns, earlier_overruns)
     missing = _missing(open_deals, forecasts)
     stale = _stale(today, open_deals, last_logged or {})
     if capacity is None:
@@ -536,11 +539,17 @@ def lessons_since(today: date) -> date:
     return today - timedelta(days=LESSON_DAYS)
 
 
-def _accuracy(today: date, history: History, lessons: Sequence[Actual]) -> Accuracy:
-    recent = history.team_ratios(lessons_since(today), today)
-    previous = history.team_ratios(
-        today - timedelta(days=2 * LESSON_DAYS), today - timedelta(days=LESSON_DAYS + 1)
-    )
+def earlier_lessons(today: date) -> tuple[date, date]:
+    """The window of deliveries before `lessons_since(today)`'s, as long: the trend's base."""
+    return today - timedelta(days=2 * LESSON_DAYS), today - timedelta(days=LESSON_DAYS + 1)
+
+
+def _accuracy(
+    history: History,
+    lessons: Sequence[Actual],
+    recent: Sequence[float],
+    previous: Sequence[float],
+) -> Accuracy:
     return Accuracy(
         lessons=tuple(lessons),
         lesson_count=len(recent),

@@ -25,17 +25,15 @@ def forecaster(
     today: date,
     include_pipeline: bool = False,
     open_deals: Sequence[Deal] | None = None,
-    dated: bool = False,
 ) -> Forecaster:
-    """The forecast engine loaded with the team, its open work and its history; `dated`:
-    with each delivered deal's delivery day (what the report's windows count by)."""
+    """The forecast engine loaded with the team, its open work and its history."""
     from pmsync.core.forecast import Forecaster
     from pmsync.storage import holiday_cache
 
     holiday_cache.load()
     # One read for all of it (one request on a cluster); the deals only when not given.
     pms, deals, history, settings = store.forecast_inputs(
-        OPEN_STAGES if open_deals is None else None, dated
+        OPEN_STAGES if open_deals is None else None
     )
     return Forecaster(
         pms=pms,

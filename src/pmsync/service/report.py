@@ -22,6 +22,7 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
         INTEL_DAYS,
         build_report,
         capacity_loads,
+        earlier_lessons,
         kept_since,
         lessons_since,
         week_since,
@@ -34,7 +35,7 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
         # The open deals read on their own, as `deal list` does: read with the rest in one go
         # they would stand as rows and as deals at once (a fifth more memory at 100,000).
         open_deals = store.deals(stages=OPEN_STAGES)
-        engine = forecaster(store, today, open_deals=open_deals, dated=True)
+        engine = forecaster(store, today, open_deals=open_deals)
         read: dict[str, Any] = {}
 
         def read_the_rest() -> None:
@@ -47,6 +48,8 @@ def weekly_report(session: Session, weeks: int, lessons: int | None = None) -> W
             closed = {t.deal_id for t in (*terms, *closed_terms)} | {u.deal_id for u in updates}
             read["other_deals"] = store.deals_by_id(sorted(closed - set(engine.deals)))
             read["lessons"] = store.deliveries(lessons_since(today), today, lessons)
+            read["overruns"] = store.overruns_between(lessons_since(today), today)
+            read["earlier_overruns"] = store.overruns_between(*earlier_lessons(today))
             read["kept"] = store.promise_counts(kept_since(today), today)
             read["delivered"] = store.promise_records(week_since(today), today)
             read["lost"] = store.lost_between(week_since(today), today)

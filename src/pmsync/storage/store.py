@@ -21,6 +21,7 @@ from pmsync.core.models import (
     TimeOff,
     Update,
     WorklogEntry,
+    overrun,
 )
 from pmsync.errors import UnknownDeal, UnknownPM, UnknownRecord, UnknownTerm
 from pmsync.storage.backend import RECORD_TABLES
@@ -87,20 +88,12 @@ _ACTUAL_SELECT = (
     "SELECT d.id, d.title, d.kind, p.name, d.delivered_on, s.hours, d.actual_hours,"
     " s.low IS NOT NULL OR s.high IS NOT NULL" + _DELIVERED
 )
-# The same deals as `History` reads them (`HistoryRow`): the day is the delivery date's
-# ordinal (the julianday of 0001-01-01 is 1721425.5), and ids keep the order samples pick in.
-_HISTORY_COLUMNS = (
-    " s.hours, d.actual_hours, s.low IS NOT NULL OR s.high IS NOT NULL"
+# The same deals as `History` reads them (`HistoryRow`); ids keep the order samples pick in.
+_HISTORY_SELECT = (
+    "SELECT p.name, d.kind, s.hours, d.actual_hours, s.low IS NOT NULL OR s.high IS NOT NULL"
     + _DELIVERED
     + " AND d.actual_hours IS NOT NULL ORDER BY d.id"
 )
-_HISTORY_SELECT = (
-    "SELECT p.name, d.kind, coalesce(CAST(julianday(d.delivered_on) - 1721424.5 AS INTEGER), 0),"
-    + _HISTORY_COLUMNS
-)
-# The same without delivery days (all 0), for check-date: what a forecast learns from history
-# does not depend on them, and working them out is a tenth of reading 200,000 deals.
-_HISTORY_UNDATED = "SELECT p.name, d.kind, 0," + _HISTORY_COLUMNS
 
 
 # Stored stage words to the life cycle's members.
@@ -318,7 +311,7 @@ class Store:
                     [*stages, *([pm] if pm else [])],
                 ),
                 _SETTINGS,
-                (_HISTORY_UNDATED, ()),  # last: it may be read as it is iterated
+                (_HISTORY_SELECT, ()),  # last: it may be read as it is iterated
             ]
         )
         day = _Dates()
@@ -382,11 +375,10 @@ class Store:
         return [self._to_pm(r, off.get(r["id"], ())) for r in _dicts(pms)]
 
     def forecast_inputs(
-        self, stages: Sequence[str] | None, dated: bool = True
+        self, stages: Sequence[str] | None
     ) -> tuple[list[PM], list[Deal], History, Settings]:
         """What the forecaster needs (PMs, deals in `stages`, history, settings), in one
-        read: one request on a cluster. `stages` None: no deals (the caller has them);
-        `dated`: history with delivery days."""
+        read: one request on a cluster. `stages` None: no deals (the caller has them)."""
         from pmsync.core.history import History
         from pmsync.core.settings import from_stored
 
@@ -397,7 +389,7 @@ class Store:
                 _deals_query(stages) if stages is not None else ("SELECT 1 WHERE 0", []),
                 _SETTINGS,
                 # Last: it may be read as it is iterated.
-                (_HISTORY_SELECT if dated else _HISTORY_UNDATED, ()),
+                (_HISTORY_SELECT, ()),
             ]
         )
         same = _Shared()
@@ -477,6 +469,17 @@ class Store:
         rows = self.backend.query(sql, (iso(first), iso(last), -1 if limit is None else limit))
         same = _Shared()
         return [_actual(r, same) for r in rows]
+
+    def overruns_between(self, first: date, last: date) -> list[float]:
+        """Actual over estimate (`History`'s ratio) of the deals delivered from `first` to
+        `last`, in no particular order."""
+        rows = self.backend.query(
+            "SELECT d.actual_hours, s.hours"
+            + _DELIVERED
+            + " AND d.actual_hours IS NOT NULL AND d.delivered_on BETWEEN ? AND ?",
+            (iso(first), iso(last)),
+        )
+        return [r for r in (overrun(actual, hours) for actual, hours in rows) if r is not None]
 
     def promise_records(self, first: date, last: date) -> list[PromiseRecord]:
         """Deals delivered from `first` to `last` that had a promise, each with the promise
