@@ -40,7 +40,7 @@ MOST_WORKERS = 4  # past this the parent spends more unpickling than the childre
 # Below this much work (deals x Monte-Carlo samples, or deals planned several times) a fork
 # costs more than it saves: about 50 PMs' worth of the benchmark's queues.
 MIN_WORK = 2_000_000
-SHARES_PER_WORKER = 8  # small enough that the last share taken ends about with the others
+SHARES_PER_WORKER = 16  # small enough that the last share taken ends about with the others
 _NUMBER = 4  # bytes of a share's number in the pipe
 
 

@@ -55,11 +55,18 @@ def portfolio(
     runs here while other cores forecast (this process then forecasts less)."""
     from pmsync.service.fanout import spread
 
+    from pmsync.core.forecast import DealForecast
+
+    def plain(share: Sequence[str]) -> list[tuple]:
+        # Plain tuples cross between processes at C speed; named ones through Python calls.
+        return [tuple(f) for f in engine.portfolio(share).values()]
+
     names = list(engine.pms if pms is None else pms)
     sizes = [engine.size(n) for n in names]
     out: dict[int, DealForecast] = {}
-    for share in spread(engine.portfolio, names, sizes, engine.settings.samples, meanwhile):
-        out.update(share)
+    for share in spread(plain, names, sizes, engine.settings.samples, meanwhile):
+        for f in map(DealForecast._make, share):
+            out[f.deal_id] = f
     return out
 
 
