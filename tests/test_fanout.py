@@ -192,11 +192,16 @@ def test_the_plan_pass_needs_no_history(portfolio_db: Path) -> None:
 
         engine._history = history
 
-        def each(work, names):  # type: ignore[no-untyped-def]
-            planned = work(names)
-            assert learnt == []
-            return planned
+        passes: list[int] = []
+
+        def each(work, names, per_deal):  # type: ignore[no-untyped-def]
+            done = work(names)
+            passes.append(per_deal)
+            if len(passes) == 1:
+                assert learnt == []  # the plan pass
+            return done
 
         result = engine.check(Candidate(hours=80, promised=date(2027, 2, 26)), each=each)
     assert learnt == ["history"]  # the full checks of the best few do need it
+    assert len(passes) == 2 and passes[1] > passes[0]
     assert result.best.p80 is not None

@@ -31,11 +31,12 @@ FULL_CHECKS = 5
 PLAN_WEIGHT = 200
 
 _Planned = list["Outcome | tuple[str, str]"]
-# Runs a function over shares of the PMs, in order, and joins what the shares gave.
-ShareMap = Callable[[Callable[[Sequence[str]], _Planned], Sequence[str]], _Planned]
+# Runs a function over shares of the PMs, in order, and joins what the shares gave; the int
+# is what one deal of a PM's queue costs there, in Monte-Carlo samples.
+ShareMap = Callable[[Callable[[Sequence[str]], _Planned], Sequence[str], int], _Planned]
 
 
-def _in_one(work: Callable[[Sequence[str]], _Planned], names: Sequence[str]) -> _Planned:
+def _in_one(work: Callable[[Sequence[str]], _Planned], names: Sequence[str], _: int) -> _Planned:
     return work(names)
 
 
@@ -365,8 +366,8 @@ class Forecaster:
 
         Every PM is forecast on the plan alone (cheap), the best few again with Monte-Carlo;
         the one proposed keeps every promise if anyone can. A PM whose queue cannot be
-        forecast is left out and named, unless it is the PM asked for. `each` runs the plan
-        pass over shares of the PMs (in order; the caller may spread them over processes)."""
+        forecast is left out and named, unless it is the PM asked for. `each` runs each pass
+        over shares of the PMs (in order; the caller may spread them over processes)."""
         if not self.pms:
             raise NoPMs()
         if pm is not None and pm not in self.pms:
@@ -389,6 +390,9 @@ class Forecaster:
         def plan_pass(share: Sequence[str]) -> list[Outcome | tuple[str, str]]:
             return [evaluate(name, full=False) for name in share]
 
+        def full_pass(share: Sequence[str]) -> list[Outcome | tuple[str, str]]:
+            return [evaluate(name, full=True) for name in share]
+
         def kept(results: Iterable[Outcome | tuple[str, str]]) -> list[Outcome]:
             outcomes = []
             for r in results:
@@ -399,8 +403,11 @@ class Forecaster:
             return outcomes
 
         key = _rank_key(cand)
-        ranked = sorted(kept((each or _in_one)(plan_pass, names)), key=key)
-        full = sorted(kept(evaluate(o.pm, full=True) for o in ranked[:FULL_CHECKS]), key=key)
+        each = each or _in_one
+        ranked = sorted(kept(each(plan_pass, names, PLAN_WEIGHT)), key=key)
+        # Each best queue is simulated at a few dates.
+        best = [o.pm for o in ranked[:FULL_CHECKS]]
+        full = sorted(kept(each(full_pass, best, 3 * self.settings.samples)), key=key)
         if not full:
             raise NoForecast(left_out)
         return CheckResult(

@@ -53,9 +53,8 @@ def portfolio(
     """Every open deal's forecast for `pms` (default: the team), a big team's queues worked
     out on all the machine's cores (`fanout`); the same forecasts either way. `meanwhile`
     runs here while other cores forecast (this process then forecasts less)."""
-    from pmsync.service.fanout import spread
-
     from pmsync.core.forecast import DealForecast
+    from pmsync.service.fanout import spread
 
     def plain(share: Sequence[str]) -> list[tuple]:
         # Plain tuples cross between processes at C speed; named ones through Python calls.
@@ -159,18 +158,19 @@ def check_date(
 
 
 def _spread_plans(engine: Forecaster) -> ShareMap:
-    """check-date's plan pass over every PM, on the machine's other cores when it is big,
-    while this process learns from history (which the plan pass does not need) and loads
-    numpy for the full checks."""
-    from pmsync.core.forecast import PLAN_WEIGHT
+    """check-date's passes over the PMs, on the machine's other cores when they are big;
+    while the first (the plan pass, which needs no history) runs, this process learns from
+    history and loads numpy for the full checks that follow."""
     from pmsync.service.fanout import spread
 
-    def each(work: Callable[[Sequence[str]], list], names: Sequence[str]) -> list:
-        sizes = [engine.size(n) for n in names]
-        shares = spread(work, names, sizes, PLAN_WEIGHT, meanwhile)
-        return [r for share in shares for r in share]
+    first = [True]
 
-    def meanwhile() -> None:
+    def each(work: Callable[[Sequence[str]], list], names: Sequence[str], per_deal: int) -> list:
+        sizes = [engine.size(n) for n in names]
+        meanwhile, first[0] = (learn if first[0] else None), False
+        return [r for share in spread(work, names, sizes, per_deal, meanwhile) for r in share]
+
+    def learn() -> None:
         engine.history.model  # noqa: B018 - learnt here, for the full checks that follow
         engine.budget.prepare()
 
