@@ -302,8 +302,9 @@ class Forecaster:
             # A portfolio visits each queue once: a queue not asked about before is planned
             # and let go, so a hundred thousand deals never stand as jobs all at once.
             try:
-                q = self._plans.get(name) or self._plan(name)
-                slots = q.plan()
+                kept = self._plans.get(name)
+                q = kept or self._plan(name)
+                slots = q.plan(once=kept is None)
             except CannotForecast as exc:
                 out.update(self._unforecastable(name, exc.reason))
                 continue

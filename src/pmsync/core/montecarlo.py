@@ -136,17 +136,21 @@ class QueuePlan:
     def forget_samples(self) -> None:
         self._samples.clear()
 
-    def plan(self, jobs: Sequence[Job] | None = None, simulate: bool = True) -> list[Slot]:
+    def plan(
+        self, jobs: Sequence[Job] | None = None, simulate: bool = True, once: bool = False
+    ) -> list[Slot]:
         """Slots for `jobs` (default: the queue), in queue order; `simulate=False` gives
         the plan on the estimates as given, without Monte-Carlo.
 
         Everything is worked out on working-day indices, which is what keeps a portfolio
         of ten thousand deals quick: day `i` is the (i+1)-th working day from today, so the
-        slack to a promise not yet past is the working days through it less i+1."""
+        slack to a promise not yet past is the working days through it less i+1.
+
+        `once`: the queue is planned this once (a portfolio), so its draws are not kept."""
         jobs = self.jobs if jobs is None else jobs
         if not jobs:
             return []
-        spans, limits, p50s, p80s, on_time = self._schedule(jobs, simulate)
+        spans, limits, p50s, p80s, on_time = self._schedule(jobs, simulate, once)
         return [
             self._slot(*args) for args in zip(jobs, spans, limits, p50s, p80s, on_time, strict=True)
         ]
@@ -201,7 +205,7 @@ class QueuePlan:
         """The slot of a job scheduled without Monte-Carlo."""
         return self._slot(job, span, self.limits([job])[0], None, None, None)
 
-    def _schedule(self, jobs: Sequence[Job], simulate: bool) -> tuple:
+    def _schedule(self, jobs: Sequence[Job], simulate: bool, once: bool = False) -> tuple:
         cal = self.cal
         releases = [self.release(j) for j in jobs]
         spans = schedule_units(
@@ -209,7 +213,7 @@ class QueuePlan:
         )
         limits = self.limits(jobs)
         if simulate and self.simulates(jobs):
-            p50s, p80s, on_time = self._simulate(jobs, releases, limits)
+            p50s, p80s, on_time = self._simulate(jobs, releases, limits, once)
         else:
             p50s, p80s, on_time = [None] * len(jobs), [None] * len(jobs), [None] * len(jobs)
         return spans, limits, p50s, p80s, on_time
@@ -229,9 +233,11 @@ class QueuePlan:
         start, finish = cal.day(span[0]), cal.day(span[1])
         # The earliest promise this slot keeps: P80 where there is evidence, else the
         # finish plus the at-risk buffer.
+        p80_day = None
         if p80 is not None:
             safe = p80
-            suggested = max(cal.day(p80), self.today)
+            p80_day = cal.day(p80)
+            suggested = max(p80_day, self.today)
         else:
             safe = span[1]
             suggested = cal.day(safe + buffer) if buffer > 0 else finish
@@ -249,7 +255,7 @@ class QueuePlan:
             start,
             finish,
             cal.day(p50),
-            cal.day(p80),
+            p80_day,
             None if promised is None else on_time,
             slack,
             safe_slack,
@@ -257,22 +263,26 @@ class QueuePlan:
         )
 
     def _simulate(
-        self, jobs: Sequence[Job], releases: list[int], limits: list[int]
+        self, jobs: Sequence[Job], releases: list[int], limits: list[int], once: bool = False
     ) -> _Percentiles:
         n, cal = self.settings.samples, self.cal
         numpy = self.budget.use_numpy(len(jobs) * n)
         drawn_for = self._samples
-        new = [j for j in jobs if _drawn_as(j) not in drawn_for]
+        new = jobs if once else [j for j in jobs if _drawn_as(j) not in drawn_for]
         block = None
         if new:
             queue = queue_key(self.settings.seed, self.pm.name)
             overrun = self.overrun
             if numpy:
                 block = draw_array(new, job_key_array(queue, new), overrun, n, cal.hour_units)
+                if once:
+                    return _percentiles_array(cal.day_units, releases, block, limits, n)
                 drawn: Sequence[Any] = list(block)
             else:
                 keys = [job_key(queue, j) for j in new]
                 drawn = draw_lists(new, keys, overrun, n, cal.hour_units)
+                if once:
+                    return _percentiles_lists(cal.day_units, releases, drawn, limits, n)
             for j, column in zip(new, drawn, strict=True):
                 drawn_for[_drawn_as(j)] = column
         if numpy:

@@ -237,9 +237,11 @@ def _width(text: str) -> int:
 
 
 _TEXT = frozenset({str, type(None)})
-# Dates repeat down a column and equal only dates; numbers are left to `fmt` every time,
-# since 1, 1.0 and True are equal keys that print differently.
+# Dates repeat down a column and equal only dates. Numbers are cached only in a column of
+# one kind of number: 1, 1.0 and True are equal keys that print differently.
 _DATES = frozenset({date, type(None)})
+_FLOATS = frozenset({float, type(None)})
+_INTS = frozenset({int})
 
 
 def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
@@ -255,6 +257,13 @@ def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
     if kinds <= _DATES:
         days = {d: fmt(d) for d in set(values)}
         return list(map(days.__getitem__, values))
+    if kinds <= _FLOATS:
+        # Hours repeat down a column (estimates are round numbers): each formatted once.
+        # Only floats and None: 1 and 1.0 would be one key but print differently.
+        seen = {v: fmt(v) for v in set(values)}
+        return list(map(seen.__getitem__, values))
+    if kinds <= _INTS:
+        return list(map(str, values))
     return list(map(fmt, values))
 
 
