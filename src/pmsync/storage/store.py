@@ -169,32 +169,24 @@ def _actual(r: Sequence[Any], same: _Shared) -> Actual:
     )
 
 
-def _term(row: dict[str, Any], same: _Shared | None = None) -> Term:
-    same = same or _Shared()
-    return Term(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        text=row["text"],
-        kind=same.text[row["kind"]],
-        due=same.date[row["due"]],
-        amount=row["amount"],
-        remind_days=row["remind_days"],
-        status=same.text[row["status"]],
-        acknowledged_by=same.text[row["acknowledged_by"]],
-        acknowledged_at=row["acknowledged_at"],
-    )
+# Explicit columns, read as tuples: the report reads tens of thousands of terms and updates.
+_TERM_SELECT = (  # in `Term`'s order
+    "SELECT id, deal_id, text, due, kind, amount, remind_days, status, acknowledged_by,"
+    " acknowledged_at FROM terms"
+)
+_UPDATE_SELECT = "SELECT id, deal_id, text, signal, author, created FROM updates"  # `Update`'s
 
 
-def _update_record(row: dict[str, Any], same: _Shared | None = None) -> Update:
+def _term(r: Sequence[Any], same: _Shared | None = None) -> Term:
     same = same or _Shared()
-    return Update(
-        id=row["id"],
-        deal_id=row["deal_id"],
-        text=row["text"],
-        signal=same.text[row["signal"]],
-        by=same.text[row["author"]],
-        created=row["created"],
-    )
+    text = same.text
+    day = same.date
+    return Term(r[0], r[1], r[2], day[r[3]], text[r[4]], r[5], r[6], text[r[7]], text[r[8]], r[9])
+
+
+def _update_record(r: Sequence[Any], same: _Shared | None = None) -> Update:
+    same = same or _Shared()
+    return Update(r[0], r[1], r[2], same.text[r[3]], same.text[r[4]], r[5])
 
 
 # What makes an open deal load on its PM, read for check-date without a `Deal` per row:
@@ -555,8 +547,8 @@ class Store:
         same = _Shared()
         return [
             _term(r, same)
-            for r in self._each(
-                "SELECT * FROM terms WHERE status != 'open' AND closed_on BETWEEN ? AND ? "
+            for r in self.backend.query(
+                _TERM_SELECT + " WHERE status != 'open' AND closed_on BETWEEN ? AND ? "
                 "ORDER BY closed_on, id",
                 (iso(first), iso(last)),
             )
@@ -658,7 +650,7 @@ class Store:
 
     # -- terms -------------------------------------------------------------------------
     def term(self, term_id: int) -> Term:
-        rows = self._rows("SELECT * FROM terms WHERE id = ?", (term_id,))
+        rows = list(self.backend.query(_TERM_SELECT + " WHERE id = ?", (term_id,)))
         if not rows:
             raise UnknownTerm(term_id)
         return _term(rows[0])
@@ -672,13 +664,13 @@ class Store:
             params.append(deal_id)
         if open_only:
             where.append("status = 'open'")
-        sql = "SELECT * FROM terms" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = _TERM_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         same = _Shared()
-        return [_term(r, same) for r in self._each(sql + " ORDER BY due, id", params)]
+        return [_term(r, same) for r in self.backend.query(sql + " ORDER BY due, id", params)]
 
     # -- updates -------------------------------------------------------------------------
     def update(self, update_id: int) -> Update:
-        rows = self._rows("SELECT * FROM updates WHERE id = ?", (update_id,))
+        rows = list(self.backend.query(_UPDATE_SELECT + " WHERE id = ?", (update_id,)))
         if not rows:
             raise UnknownRecord("update", update_id)
         return _update_record(rows[0])
@@ -698,9 +690,9 @@ class Store:
         if signal:
             where.append("signal = ?")
             params.append(signal)
-        sql = "SELECT * FROM updates" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = _UPDATE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         same = _Shared()
-        rows = self._each(sql + " ORDER BY created, id", params)
+        rows = self.backend.query(sql + " ORDER BY created, id", params)
         return [_update_record(r, same) for r in rows]
 
     # -- what the importer and the calendar compare against ------------------------------
