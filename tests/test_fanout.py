@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pmsync import cores
 from pmsync.errors import BadInput
 from pmsync.service import fanout
 from pmsync.service.session import Session
@@ -37,7 +38,7 @@ def test_shares_are_about_even() -> None:
 def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Forks for any amount of work, with three processes; the pids of the children."""
     monkeypatch.setattr(fanout, "MIN_WORK", 1)
-    monkeypatch.setenv(fanout.WORKERS_ENV, "3")
+    monkeypatch.setenv(cores.WORKERS_ENV, "3")
     started: list[int] = []
     start = fanout._start
 
@@ -124,7 +125,7 @@ def test_meanwhile_runs_here_once(forking: list[int]) -> None:
 
 
 def test_small_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(fanout.WORKERS_ENV, "4")
+    monkeypatch.setenv(cores.WORKERS_ENV, "4")
     parent = os.getpid()
     assert fanout.spread(lambda share: [os.getpid()] * len(share), [1, 2], [1, 1]) == [
         [parent, parent]
@@ -133,9 +134,9 @@ def test_small_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize("value", ["0", "two", "-1", "65"])
 def test_a_bad_worker_count_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv(fanout.WORKERS_ENV, value)
-    with pytest.raises(BadInput, match=fanout.WORKERS_ENV):
-        fanout.workers()
+    monkeypatch.setenv(cores.WORKERS_ENV, value)
+    with pytest.raises(BadInput, match=cores.WORKERS_ENV):
+        cores.workers()
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +168,7 @@ def test_the_same_answers_spread_or_not(
 ) -> None:
     spread = _answers(portfolio_db)
     assert len(forking) >= 4  # the list, two checks and the report each started children
-    monkeypatch.setenv(fanout.WORKERS_ENV, "1")
+    monkeypatch.setenv(cores.WORKERS_ENV, "1")
     alone = _answers(portfolio_db)
     assert len(spread[0]) > 150
     assert list(spread[0].items()) == list(alone[0].items())

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "pmsync"
-# What each layer may import at run time (besides itself, errors and the standard library).
+# What each layer may import at run time (besides itself, errors and the standard library);
+# `cores` says how many processes a command may use, to storage and the use cases.
 ALLOWED = {
     "core": {"core"},
-    "storage": {"core", "storage"},
-    "service": {"core", "storage", "service", "sample"},
+    "storage": {"core", "storage", "cores"},
+    "service": {"core", "storage", "service", "sample", "cores"},
     "present": {"core", "present"},
     "cli": {"core", "service", "present", "cli"},
 }

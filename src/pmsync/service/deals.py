@@ -192,18 +192,25 @@ def listing(
     `meanwhile` is given the deals while the forecasts are worked out on other cores."""
     from pmsync.service.forecasting import forecaster, portfolio
 
+    unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
     with session.reading() as store:
+        # The whole team's list: its history is read aside while its deals are read here.
+        history = store.history_aside() if unfiltered else None
         deals = store.deals(stages=stages, seller=seller, pm=pm, client=client)
         wanted = {d.pm for d in deals if d.is_open and d.pm}
         early = (lambda: meanwhile(deals)) if meanwhile is not None else None
         forecasts: dict[int, DealForecast] = {}
         if wanted:
             # Every open deal of these PMs is load, whatever the filter shows.
-            unfiltered = stages == OPEN_STAGES and not (seller or pm or client)
-            engine = forecaster(store, session.today, open_deals=deals if unfiltered else None)
+            engine = forecaster(
+                store, session.today, open_deals=deals if unfiltered else None, history=history
+            )
             forecasts = portfolio(engine, sorted(wanted), early)
-        elif early is not None:
-            early()
+        else:
+            if history is not None:
+                history()  # nothing to forecast: the other process is let go
+            if early is not None:
+                early()
     return DealList(deals, forecasts)
 
 

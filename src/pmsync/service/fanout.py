@@ -30,33 +30,16 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import IO, Generic, TypeVar
 
-from pmsync.errors import BadInput
+from pmsync.cores import workers
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-WORKERS_ENV = "PMSYNC_WORKERS"
-MOST_WORKERS = 4  # past this the parent spends more unpickling than the children save
 # Below this much work (deals x Monte-Carlo samples, or deals planned several times) a fork
 # costs more than it saves: about 50 PMs' worth of the benchmark's queues.
 MIN_WORK = 2_000_000
 SHARES_PER_WORKER = 16  # small enough that the last share taken ends about with the others
 _NUMBER = 4  # bytes of a share's number in the pipe
-
-
-def workers() -> int:
-    """How many processes to use: PMSYNC_WORKERS when set (1: never fork), else the cores
-    this process may run on, at most MOST_WORKERS."""
-    given = os.environ.get(WORKERS_ENV, "").strip()
-    if given:
-        if not given.isdigit() or not 1 <= int(given) <= 64:
-            raise BadInput(f"{WORKERS_ENV} must be a whole number from 1 to 64, not {given!r}")
-        return int(given)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MOST_WORKERS))
 
 
 def shares(weights: Sequence[int], parts: int) -> list[range]:

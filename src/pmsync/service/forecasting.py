@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from pmsync.core.forecast import CheckResult, DealForecast, Forecaster, ShareMap
+    from pmsync.core.history import History
     from pmsync.core.models import Deal
     from pmsync.core.schedule import Job
     from pmsync.service.session import Session
@@ -25,20 +26,22 @@ def forecaster(
     today: date,
     include_pipeline: bool = False,
     open_deals: Sequence[Deal] | None = None,
+    history: Callable[[], History] | None = None,
 ) -> Forecaster:
-    """The forecast engine loaded with the team, its open work and its history."""
+    """The forecast engine loaded with the team, its open work and its history (got from
+    `history` when given: `Store.history_aside`)."""
     from pmsync.core.forecast import Forecaster
     from pmsync.storage import holiday_cache
 
     holiday_cache.load()
     # One read for all of it (one request on a cluster); the deals only when not given.
-    pms, deals, history, settings = store.forecast_inputs(
-        OPEN_STAGES if open_deals is None else None
+    pms, deals, learnt, settings = store.forecast_inputs(
+        OPEN_STAGES if open_deals is None else None, history
     )
     return Forecaster(
         pms=pms,
         deals=open_deals if open_deals is not None else deals,
-        delivered=history,
+        delivered=learnt,
         today=today,
         settings=settings,
         include_pipeline=include_pipeline,
@@ -62,6 +65,7 @@ def portfolio(
 
     names = list(engine.pms if pms is None else pms)
     sizes = [engine.size(n) for n in names]
+    engine.history.model  # noqa: B018 - learnt here once, not in every process
     out: dict[int, DealForecast] = {}
     for share in spread(plain, names, sizes, engine.settings.samples, meanwhile):
         for f in map(DealForecast._make, share):

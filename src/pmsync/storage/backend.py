@@ -139,7 +139,7 @@ def health_of(backend: Backend, expected_version: int) -> Health:
 # The interfaces are for the type checker only: defining a Protocol class at run time costs
 # as much as a dataclass, and nothing checks them with isinstance.
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager
     from pathlib import Path
     from typing import Protocol
@@ -172,6 +172,11 @@ if TYPE_CHECKING:
         ) -> Sequence[Rows]:
             """Several reads at once (one request on a cluster), in one state. The last
             result may be read as it is iterated: read it before the next query."""
+            ...
+
+        def aside(self, job: str) -> Callable[[], Any] | None:
+            """A read (`storage.aside.JOBS`) started in another process on this snapshot,
+            before anything is read in it; None when the caller should read it itself."""
             ...
 
         def apply(self, steps: Sequence[Step], dry_run: bool = False) -> list[list[tuple]]:

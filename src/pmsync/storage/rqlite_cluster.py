@@ -118,6 +118,10 @@ class RqliteCluster:
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Fetched:
         return self.query_many([(sql, params)])[0]
 
+    def aside(self, job: str) -> None:
+        """Never: a cluster's reads are requests, each answered by the leader."""
+        return None
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
         # No read transaction spans requests on a cluster: each read sees one committed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import date
@@ -367,28 +367,29 @@ class Store:
         return [self._to_pm(r, off.get(r["id"], ())) for r in _dicts(pms)]
 
     def forecast_inputs(
-        self, stages: Sequence[str] | None
-    ) -> tuple[list[PM], list[Deal], History, Settings]:
+        self, stages: Sequence[str] | None, history: Callable[[], History] | None = None
+    ) -> tuple[list[PM], list[Deal], History | Callable[[], History], Settings]:
         """What the forecaster needs (PMs, deals in `stages`, history, settings), in one
-        read: one request on a cluster. `stages` None: no deals (the caller has them)."""
+        read: one request on a cluster. `stages` None: no deals (the caller has them);
+        `history`: how the caller gets it (`history_aside`), else it is read here."""
         from pmsync.core.history import History
         from pmsync.core.settings import from_stored
 
-        timeoff, pms, deals, settings, history = self.backend.query_many(
+        timeoff, pms, deals, settings, rows = self.backend.query_many(
             [
                 _ALL_TIMEOFF,
                 _ALL_PMS,
                 _deals_query(stages) if stages is not None else ("SELECT 1 WHERE 0", []),
                 _SETTINGS,
                 # Last: it may be read as it is iterated.
-                (_HISTORY_SELECT, ()),
+                (_HISTORY_SELECT if history is None else "SELECT 1 WHERE 0", ()),
             ]
         )
         same = _Shared()
         return (
             self._pms(timeoff, pms),
             [_deal(r, same) for r in deals],
-            History.from_rows(history),
+            History.from_rows(rows) if history is None else history,
             from_stored(dict(settings)),
         )
 
@@ -440,6 +441,17 @@ class Store:
                 (external_id, other_than),
             )
         )
+
+    def history_aside(self) -> Callable[[], History]:
+        """The history, read by another process (on this snapshot) while this one reads on,
+        where that pays; call first in a snapshot, and the function returned inside it."""
+        started = self.backend.aside("history")
+
+        def history() -> History:
+            found = started() if started is not None else None
+            return found if found is not None else self.history()
+
+        return history
 
     def history(self) -> History:
         """What every delivered deal teaches the forecast. Only the numbers are read, and
