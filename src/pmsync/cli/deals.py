@@ -157,15 +157,15 @@ def list_(
         client=client,
         meanwhile=None if as_json else begin_table,
     )
-    if as_json:
-        from pmsync.service.fanout import write_parts
+    from pmsync.service.fanout import write_parts
 
+    if as_json:
         forecasts = found.forecasts
         output.print_json_list(
             found.deals, lambda d: deal_json(d, forecasts.get(d.id)), write_parts=write_parts
         )
         return
-    tables.deal_list(found.deals, found.forecasts, early[0])
+    tables.deal_list(found.deals, found.forecasts, early[0], write_parts)
 
 
 @app.command("show")

@@ -134,10 +134,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
 
 
+# Putting one line of a table together costs about what this many Monte-Carlo samples of a
+# deal do (`service.fanout.MIN_WORK`): worth other cores from about 50,000 lines.
+_LINE_WEIGHT = 40
+_RECORD_WEIGHT = 400  # one record of a JSON list
 # How a long list may be written on several cores (`service.fanout.write_parts`): each
 # contiguous part rendered by `render(part, first, sink)`, and all of it in order on `out`.
 Render = Callable[[Sequence[Any], bool, IO[str]], None]
-PartsWriter = Callable[[Render, Sequence[Any], IO[str]], None]
+PartsWriter = Callable[[Render, Sequence[Any], IO[str], int], None]
 
 
 def print_json_list(
@@ -162,7 +166,7 @@ def print_json_list(
     with buffered_stdout() as out:
         out.write("[")
         if write_parts is not None and isinstance(items, Sequence):
-            write_parts(render, items, out)
+            write_parts(render, items, out, _RECORD_WEIGHT)
             empty = not items
         else:
             items = iter(items)
@@ -240,14 +244,14 @@ _TEXT = frozenset({str, type(None)})
 # Dates repeat down a column and equal only dates. Numbers are cached only in a column of
 # one kind of number: 1, 1.0 and True are equal keys that print differently.
 _DATES = frozenset({date, type(None)})
+_NONE = type(None)
 _FLOATS = frozenset({float, type(None)})
 _INTS = frozenset({int})
 
 
-def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
-    """One column's cells. Columns of text or of dates, the bulk of a long list, are done
-    without a Python call per cell."""
-    values = list(map(get, rows))
+def _texts(values: Sequence[Any]) -> list[str]:
+    """One column's cells. Columns of text, of dates or of one kind of number, the bulk of a
+    long list, are done without a Python call per cell."""
     kinds = set(map(type, values))
     if kinds <= _TEXT:
         texts = [v or "-" for v in values]
@@ -264,6 +268,12 @@ def _texts(rows: Sequence[Any], get: Callable[[Any], Any]) -> list[str]:
         return list(map(seen.__getitem__, values))
     if kinds <= _INTS:
         return list(map(str, values))
+    if all(k is _NONE or issubclass(k, str) for k in kinds):
+        # Words (text and str enums, such as verdicts): each distinct one formatted once;
+        # keyed by type too, since an enum member equals its text.
+        keys = list(zip(map(type, values), values))
+        seen = {key: fmt(key[1]) for key in dict.fromkeys(keys)}
+        return list(map(seen.__getitem__, keys))
     return list(map(fmt, values))
 
 
@@ -301,10 +311,14 @@ class PlainTable:
         self._blocks: dict[str, list[str]] = {}
 
     def add(self, name: str, get: Callable[[Any], Any]) -> None:
-        rows, step = self.rows, self.BLOCK
+        self.add_values(name, list(map(get, self.rows)))
+
+    def add_values(self, name: str, values: Sequence[Any]) -> None:
+        """A column of values worked out already, one per row."""
+        step = self.BLOCK
         width, blocks = len(name), []
-        for start in range(0, len(rows), step):
-            texts = _texts(rows[start : start + step], get)
+        for start in range(0, len(values), step):
+            texts = _texts(values[start : start + step])
             width = max(width, _widest(texts))
             blocks.append("\n".join(texts))  # cells hold no newline (see _texts)
         right = name in self.numeric
@@ -314,17 +328,26 @@ class PlainTable:
     def has(self, name: str) -> bool:
         return name in self._blocks
 
-    def print(self, title: str | None = None) -> None:
+    def print(self, title: str | None = None, write_parts: PartsWriter | None = None) -> None:
+        """`write_parts`: how a long table's lines may be put together on other cores."""
         names, widths = self.names, [self.widths[n] for n in self.names]
         head = [_padded([n], w, n in self.numeric)[0] for n, w in zip(names, widths, strict=True)]
-        write = sys.stdout.write
+        out = sys.stdout
         if title:
-            write(printable(title) + "\n")
-        write(" | ".join(head).rstrip() + "\n" + "-+-".join("-" * w for w in widths) + "\n")
-        columns = [self._blocks[n] for n in names]
-        for block in zip(*columns, strict=True):
-            cells = [column.split("\n") for column in block]
-            write("".join(" | ".join(row).rstrip() + "\n" for row in zip(*cells, strict=True)))
+            out.write(printable(title) + "\n")
+        out.write(" | ".join(head).rstrip() + "\n" + "-+-".join("-" * w for w in widths) + "\n")
+        blocks = list(zip(*(self._blocks[n] for n in names), strict=True))
+
+        def render(part: Sequence[tuple[str, ...]], first: bool, sink: IO[str]) -> None:
+            for block in part:
+                cells = [column.split("\n") for column in block]
+                lines = (" | ".join(row).rstrip() + "\n" for row in zip(*cells, strict=True))
+                sink.write("".join(lines))
+
+        if write_parts is None:
+            render(blocks, True, out)
+        else:
+            write_parts(render, blocks, out, self.BLOCK * _LINE_WEIGHT)
 
 
 def plain(rows: Sequence[Any]) -> bool:

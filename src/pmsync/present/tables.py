@@ -82,12 +82,23 @@ def deal_list(
     deals: Sequence[Deal],
     forecasts: Mapping[int, DealForecast],
     early: output.PlainTable | None = None,
+    write_parts: output.PartsWriter | None = None,
 ) -> None:
-    """`early`: the table `deal_list_early` began for these deals."""
+    """`early`: the table `deal_list_early` began for these deals; `write_parts`: how its
+    lines may be put together on other cores."""
     if early is not None:
-        for name, get in _deal_forecast_columns(forecasts):
-            early.add(name, get)
-        early.print()
+        # The two columns a forecast gives, worked out a list at a time (no call per deal
+        # for what most deals have: a forecast with a verdict).
+        found = [forecasts.get(d.id) for d in deals]
+        early.add_values("finish", [None if f is None else f.p80 or f.finish for f in found])
+        early.add_values(
+            "verdict",
+            [
+                f.verdict if f is not None and f.verdict else _verdict(d, f)
+                for d, f in zip(deals, found, strict=True)
+            ],
+        )
+        early.print(write_parts=write_parts)
         return
     output.print_table(
         deals,

@@ -124,19 +124,18 @@ def spread(
     return [done[i] if i in done else work(share) for i, share in enumerate(cut)]
 
 
-# Writing one item of a long list (a deal as JSON) costs about what this many Monte-Carlo
-# samples of a deal do: how `write_parts` weighs a list against MIN_WORK.
-WRITE_WEIGHT = 400
-
-
 def write_parts(
-    render: Callable[[Sequence[T], bool, IO[str]], None], items: Sequence[T], out: IO[str]
+    render: Callable[[Sequence[T], bool, IO[str]], None],
+    items: Sequence[T],
+    out: IO[str],
+    weight: int,
 ) -> None:
     """`render(part, first, sink)` of contiguous parts of `items`, all of it written on `out`
     in order. For a long list the parts past the first are rendered by forked children, each
     into a temporary file, while this process renders the first onto `out`; the files are
-    then copied after it. A part whose child failed is rendered here."""
-    parts = _forks_for(len(items) * WRITE_WEIGHT)
+    then copied after it. A part whose child failed is rendered here. `weight`: what writing
+    one item costs, in Monte-Carlo samples of a deal (as `MIN_WORK` counts)."""
+    parts = _forks_for(len(items) * weight)
     target = getattr(out, "buffer", None)  # the bytes under the text, where files are copied
     if parts < 2 or target is None:
         render(items, True, out)
