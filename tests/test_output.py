@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from pmsync.core.verdicts import Verdict
 from pmsync.present import output
 
 
@@ -67,12 +68,14 @@ def test_a_long_table_is_written_in_blocks_with_one_width(capsys) -> None:
         ["Acme", "", None, "two\nlines", "Acme"],  # text: the quick path
         [date(2027, 1, 4), None, date(2027, 1, 4), date(2027, 2, 1)],  # dates: formatted once
         [1, 1.0, True, None, 1000, 1000.0, "x", date(2027, 1, 4)],  # mixed: cell by cell
+        [80.0, None, 12.5, 80.0, -0.0, 0.0, 1234567.0, float("nan"), 0.25],  # floats: once each
+        [3, 200001, -7, 3],  # whole numbers only
+        [Verdict.AT_RISK, "at-risk", None, "no PM", Verdict.REALISTIC, Verdict.AT_RISK],  # words
     ],
 )
 def test_every_column_path_gives_the_cells_fmt_gives(column) -> None:
-    rows = [(v,) for v in column]
     expected = [output.fmt(v).replace("\n", " ") for v in column]
-    assert output._texts(rows, lambda r: r[0]) == expected
+    assert output._texts(column) == expected
 
 
 @pytest.mark.parametrize(

@@ -271,7 +271,7 @@ def _texts(values: Sequence[Any]) -> list[str]:
     if all(k is _NONE or issubclass(k, str) for k in kinds):
         # Words (text and str enums, such as verdicts): each distinct one formatted once;
         # keyed by type too, since an enum member equals its text.
-        keys = list(zip(map(type, values), values))
+        keys = list(zip(map(type, values), values, strict=True))
         seen = {key: fmt(key[1]) for key in dict.fromkeys(keys)}
         return list(map(seen.__getitem__, keys))
     return list(map(fmt, values))
