@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pmsync.core import draws
 from pmsync.core.draws import draw_array, draw_lists, job_key, job_key_array, mix, queue_key
 from pmsync.core.forecast import Candidate, Forecaster
 from pmsync.core.history import History
@@ -66,14 +68,19 @@ past = st.tuples(
     st.integers(1, 60),
     st.integers(0, 2**63),
     st.sampled_from([5, 4, 3]),
+    st.integers(1, 7),
 )
-def test_python_and_numpy_draw_the_same_numbers(queue, history, samples, seed, units) -> None:
+def test_python_and_numpy_draw_the_same_numbers(
+    queue, history, samples, seed, units, block
+) -> None:
     rows = [Actual(i, "", k, pm, None, e, a, r) for i, (pm, k, e, a, r) in enumerate(history)]
     overrun = History(rows).overrun_for("Ann")  # None with fewer than three deals
     keys = [job_key(queue_key(seed, "Ann"), j) for j in queue]
     assert job_key_array(queue_key(seed, "Ann"), queue).tolist() == keys
     lists = draw_lists(queue, keys, overrun, samples, units)
-    array = draw_array(queue, keys, overrun, samples, units)
+    # numpy draws a long queue a block of jobs at a time: any block size, the same numbers.
+    with mock.patch.object(draws, "BLOCK_JOBS", block):
+        array = draw_array(queue, keys, overrun, samples, units)
     assert array.tolist() == lists
     # A job's draws are its own: drawn alone they are the same as in a block.
     assert draw_lists(queue[-1:], keys[-1:], overrun, samples, units) == lists[-1:]

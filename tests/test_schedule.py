@@ -175,16 +175,22 @@ def test_adding_a_later_deal_never_delays_an_earlier_one(pm: PM, specs, extra) -
         min_size=1,
         max_size=15,
     ),
+    block=st.integers(1, 6),
 )
-def test_all_samples_at_once_match_the_scalar_scheduler(day_units: int, jobs) -> None:
-    """The vectorised Monte-Carlo scheduler gives each sample exactly the scalar schedule."""
+def test_all_samples_at_once_match_the_scalar_scheduler(day_units: int, jobs, block) -> None:
+    """The vectorised Monte-Carlo scheduler gives each sample exactly the scalar schedule,
+    whatever the block of jobs it sums a long queue's tail in."""
+    from unittest import mock
+
     import numpy as np
 
+    from pmsync.core import schedule
     from pmsync.core.schedule import schedule_samples
 
     releases = [r for r, _ in jobs]
     units = np.array([u[:4] for _, u in jobs], dtype=np.int64)
-    got = schedule_samples(day_units, releases, units)
+    with mock.patch.object(schedule, "_BLOCK", block):
+        got = schedule_samples(day_units, releases, units)
     for s in range(4):
         expected = [
             -1 if r is None else r[1]

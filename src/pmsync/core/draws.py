@@ -133,6 +133,11 @@ def draw_lists(
     return out
 
 
+# Jobs drawn per numpy pass: a long queue's arrays in one pass outgrow the processor's
+# cache, and every step then waits on memory (each job's draws are its own either way).
+BLOCK_JOBS = 128
+
+
 def draw_array(
     jobs: Sequence[Job],
     keys: Sequence[int] | np.ndarray,
@@ -142,6 +147,25 @@ def draw_array(
 ) -> np.ndarray:
     """`draw_lists` for many jobs at once, as a (jobs x samples) int64 array: a job's
     samples lie side by side, the way the scheduler and the percentiles read them."""
+    import numpy as np
+
+    if len(jobs) <= BLOCK_JOBS:
+        return _draw_block(jobs, keys, overrun, samples, units)
+    out = np.empty((len(jobs), samples), dtype=np.int64)
+    keys = np.asarray(keys, dtype=np.uint64)
+    for a in range(0, len(jobs), BLOCK_JOBS):
+        b = a + BLOCK_JOBS
+        out[a:b] = _draw_block(jobs[a:b], keys[a:b], overrun, samples, units)
+    return out
+
+
+def _draw_block(
+    jobs: Sequence[Job],
+    keys: Sequence[int] | np.ndarray,
+    overrun: QueueOverrun | None,
+    samples: int,
+    units: int,
+) -> np.ndarray:
     import numpy as np
 
     habitual = _habitual(overrun)

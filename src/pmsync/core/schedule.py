@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 _OPEN_END = 1 << 62
+_BLOCK = 128  # jobs per pass over a long queue's samples (see `schedule_samples`)
 # Tie-break for a deal not yet recorded: after every recorded deal with the same date.
 NEW_DEAL_ORDER = 1 << 60
 
@@ -179,10 +180,15 @@ def schedule_samples(day_units: int, releases: Sequence[int], units: np.ndarray)
     for j in range(n_jobs):
         if full_to == open_end:
             # Everything before the open-ended segment is full in every sample, so the rest
-            # of the queue simply follows on there: one cumulative sum for all of it.
-            rest = units[j:]
-            ends = bounds[open_end] + used[open_end] + np.cumsum(rest, axis=0)
-            last[j:] = np.where(rest > 0, (ends - 1) // day_units, -1)
+            # of the queue simply follows on there: one cumulative sum for all of it, taken
+            # a block of jobs at a time (a long queue's whole array outgrows the cache).
+            end = bounds[open_end] + used[open_end]
+            for a in range(j, n_jobs, _BLOCK):
+                rest = units[a : a + _BLOCK]
+                ends = np.cumsum(rest, axis=0)
+                ends += end
+                end = ends[-1]
+                last[a : a + _BLOCK] = np.where(rest > 0, (ends - 1) // day_units, -1)
             break
         need = units[j].copy()
         end = np.zeros(samples, dtype=np.int64)
