@@ -49,6 +49,15 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return child
 
     monkeypatch.setattr(fanout, "_start", counting)
+    render_apart = fanout._render_apart
+
+    def counting_parts(*args):  # type: ignore[no-untyped-def]
+        pid = render_apart(*args)
+        if pid is not None:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(fanout, "_render_apart", counting_parts)
     return started
 
 
@@ -206,3 +215,51 @@ def test_the_plan_pass_needs_no_history(portfolio_db: Path) -> None:
     assert learnt == ["history"]  # the full checks of the best few do need it
     assert len(passes) == 2 and passes[1] > passes[0]
     assert result.best.p80 is not None
+
+
+def _written(tmp_path: Path, items: list[int], write_parts) -> str:  # type: ignore[no-untyped-def]
+    """`items` rendered one per line through `write_parts` onto a real file."""
+    import io
+
+    def render(part: Sequence[int], first: bool, sink) -> None:  # type: ignore[no-untyped-def]
+        for x in part:
+            sink.write(("" if first and x == part[0] else ",") + f"{x}:{os.getpid()}\n")
+
+    path = tmp_path / "out.txt"
+    with open(path, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+        out.write("[")
+        write_parts(render, items, out)
+        out.write("]")
+    return path.read_text()
+
+
+def test_a_long_list_written_in_parts_is_the_same_text(forking: list[int], tmp_path: Path) -> None:
+    items = list(range(200))
+    parts = _written(tmp_path, items, lambda r, i, o: fanout.write_parts(r, i, o, 1))
+    assert len(forking) == 2  # two parts were written by children
+    lines = parts.strip("[]").splitlines()
+    assert [int(line.strip(",").split(":")[0]) for line in lines] == items
+    assert len({line.split(":")[1] for line in lines}) == 3  # by three processes
+    alone = _written(tmp_path, items, lambda r, i, o: r(i, True, o))
+    strip = [line.split(":")[0] for line in alone.strip("[]").splitlines()]
+    assert [line.split(":")[0] for line in lines] == strip
+
+
+def test_a_part_whose_child_failed_is_written_here(forking: list[int], tmp_path: Path) -> None:
+    parent = os.getpid()
+
+    def render(part: Sequence[int], first: bool, sink) -> None:  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            sink.write("half a part")
+            sink.flush()
+            os._exit(3)
+        for x in part:
+            sink.write(f"{x}\n")
+
+    path = tmp_path / "out.txt"
+    import io
+
+    with open(path, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+        fanout.write_parts(render, list(range(30)), out, 1)
+    assert len(forking) == 2  # both children started, and failed
+    assert path.read_text() == "".join(f"{x}\n" for x in range(30))
