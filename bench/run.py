@@ -214,6 +214,7 @@ def main() -> None:
             ("deal list", ["deal", "list"]),
             ("deal list --json", ["deal", "list", "--json"]),
             ("weekly-report", ["weekly-report"]),
+            ("export all --format json", ["export", "all", "--format", "json"]),
         ):
             cases.append(Case(f"{label} ({n:,} open{note})", args, db))
     cases.append(ImportCase(opts.import_rows))

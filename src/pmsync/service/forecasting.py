@@ -56,6 +56,8 @@ def portfolio(
     """Every open deal's forecast for `pms` (default: the team), a big team's queues worked
     out on all the machine's cores (`fanout`); the same forecasts either way. `meanwhile`
     runs here while other cores forecast (this process then forecasts less)."""
+    from operator import itemgetter
+
     from pmsync.core.forecast import DealForecast
     from pmsync.service.fanout import spread
 
@@ -68,8 +70,7 @@ def portfolio(
     engine.history.model  # noqa: B018 - learnt here once, not in every process
     out: dict[int, DealForecast] = {}
     for share in spread(plain, names, sizes, engine.settings.samples, meanwhile):
-        for f in map(DealForecast._make, share):
-            out[f.deal_id] = f
+        out.update(zip(map(itemgetter(0), share), map(DealForecast._make, share), strict=True))
     return out
 
 
