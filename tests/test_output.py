@@ -83,3 +83,24 @@ def test_every_column_path_gives_the_cells_fmt_gives(column) -> None:
 )
 def test_a_chance_from_samples_is_never_certain(p: float, text: str) -> None:
     assert output.chance(p) == text
+
+
+def test_a_document_written_as_it_is_made_is_the_same_text(capsys) -> None:
+    def records(n: int) -> list[dict]:
+        return [
+            {"id": i, "title": f"deal {i}\u202e", "tags": ["a", i], "when": None} for i in range(n)
+        ]
+
+    def data(many) -> dict:  # type: ignore[no-untyped-def]
+        return {
+            "summary": {"open": 3, "at": date(2027, 1, 4)},
+            "big": many(iter(records(5000))),
+            "none": many(iter(())),
+            "nested": {"inner": many(iter(records(3)))},
+        }
+
+    output.print_json(data(list))
+    whole = capsys.readouterr().out
+    output.print_json_document(data(output.LazyList))
+    assert capsys.readouterr().out == whole
+    assert "\\u202e" in whole and '"none": []' in whole

@@ -101,7 +101,7 @@ def weekly_report(
         sys.stdout.write(msg.as_string())
         return
     if fmt == "json":
-        output.print_json(view.to_json(report))
+        output.print_json_document(view.to_json(report, lazy=True))
         return
     doc = view.to_document(report, limit or None)
     if fmt == "markdown":

@@ -116,9 +116,7 @@ def to_json(data: Any, indent: int | None = 2) -> str:
         text = _compact().encode(data)
     else:
         text = json.dumps(data, indent=indent, ensure_ascii=False, default=_default)
-    if text.replace("\n", "").isprintable():
-        return text
-    return _escaped(text)
+    return _printable_json(text)
 
 
 def _escaped(text: str) -> str:
@@ -132,6 +130,43 @@ def _json_escape(c: str) -> str:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
+
+
+class LazyList(list):
+    """Records made as JSON encoding walks them: json's indented encoder takes a list
+    subclass as a list, and asks it only whether it is empty and for its items."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        super().__init__()
+        self._items = iter(items)
+        self._first = next(self._items, _NOTHING)
+
+    def __len__(self) -> int:
+        return 0 if self._first is _NOTHING else 1  # empty or not: all json asks
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._first is not _NOTHING:
+            yield self._first
+            yield from self._items
+
+
+def print_json_document(data: Any) -> None:
+    """`print_json` of a big document, written as it is encoded, its long lists made one
+    record at a time (`LazyList`): neither the whole document nor all its records stand in
+    memory at once. The same text as `print_json`."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_default)
+    with buffered_stdout() as out:
+        chunks: list[str] = []
+        for chunk in encoder.iterencode(data):
+            chunks.append(chunk)
+            if len(chunks) >= 4096:
+                out.write(_printable_json("".join(chunks)))
+                chunks.clear()
+        out.write(_printable_json("".join(chunks)) + "\n")
+
+
+def _printable_json(text: str) -> str:
+    return text if text.replace("\n", "").isprintable() else _escaped(text)
 
 
 # Putting one line of a table together costs about what this many Monte-Carlo samples of a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from pmsync.core.report import (
 from pmsync.core.terms import TermReason
 from pmsync.core.verdicts import AT_RISK, REALISTIC, UNREALISTIC
 from pmsync.present.document import Cell, Document, Section, Table
-from pmsync.present.output import cannot_forecast, fmt, plural
+from pmsync.present.output import LazyList, cannot_forecast, fmt, plural
 
 _VERDICT_TONE = {UNREALISTIC: "bad", AT_RISK: "warn", REALISTIC: "good"}
 _REASON_WORDS = {
@@ -594,8 +595,12 @@ def _deal_ref(d: Deal) -> dict[str, Any]:
     }
 
 
-def to_json(r: WeeklyReport) -> dict[str, Any]:
+def to_json(r: WeeklyReport, lazy: bool = False) -> dict[str, Any]:
+    """The report as JSON data; `lazy`: its long lists made as they are written
+    (`output.LazyList`, for `output.print_json_document`), so a big team's report never
+    stands in memory as records as well."""
     s = r.summary
+    many: Callable[[Iterable[Any]], list[Any]] = LazyList if lazy else list
     return {
         "as_of": iso(r.as_of),
         "week_of": iso(r.week_of),
@@ -614,7 +619,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "signed_unassigned_hours": s.unassigned_hours,
             "headline": headline(r),
         },
-        "at_risk": [
+        "at_risk": many(
             _deal_ref(i.deal)
             | {
                 "verdict": i.verdict,
@@ -624,8 +629,8 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 "safe_date": iso(i.suggested_date),
             }
             for i in r.at_risk
-        ],
-        "terms_due": [
+        ),
+        "terms_due": many(
             {
                 "id": t.term.id,
                 "deal_id": t.deal.id,
@@ -641,7 +646,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 "forecast_finish": iso(t.forecast),
             }
             for t in r.terms
-        ],
+        ),
         "newly_signed": [
             _deal_ref(n.deal)
             | {
@@ -661,7 +666,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             }
             for n in r.newly_signed
         ],
-        "capacity": [
+        "capacity": many(
             {
                 "pm": p.pm,
                 "free_hours": round(p.free_hours, 2),
@@ -678,9 +683,9 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 ],
             }
             for p in r.capacity
-        ],
+        ),
         "signals": {
-            sig: [
+            sig: many(
                 {
                     "id": u.id,
                     "deal_id": d.id,
@@ -691,13 +696,13 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                     "created": u.created,
                 }
                 for u, d in r.signals.get(sig, ())
-            ]
+            )
             for sig in SIGNAL_ORDER
         },
         "accuracy": {
             "overrun": r.accuracy.overrun,
             "previous_overrun": r.accuracy.previous_overrun,
-            "delivered": [
+            "delivered": many(
                 {
                     "deal_id": x.deal_id,
                     "title": x.title,
@@ -709,7 +714,7 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                     "ratio": None if x.ratio is None else round(x.ratio, 4),
                 }
                 for x in r.accuracy.lessons
-            ],
+            ),
             "median_hours_by_kind": {
                 k: {"median_hours": h, "deals": n}
                 for k, (h, n) in r.accuracy.median_by_kind.items()
@@ -730,9 +735,9 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
                 for t, _ in r.since.terms_closed
             ],
         },
-        "stale": [
+        "stale": many(
             _deal_ref(x.deal) | {"last_logged": iso(x.last_logged), "days": x.days} for x in r.stale
-        ],
+        ),
         "promises_kept": None
         if r.kept is None
         else {
@@ -746,9 +751,9 @@ def to_json(r: WeeklyReport) -> dict[str, Any]:
             "no_pm": [d.id for d in r.missing.no_pm],
             "no_promise": [d.id for d in r.missing.no_promise],
             "over_estimate": [d.id for d in r.missing.over_estimate],
-            "cannot_forecast": [
+            "cannot_forecast": many(
                 {"deal_id": d.id, "reason": why} for d, why in r.missing.cannot_forecast
-            ],
+            ),
         },
     }
 
