@@ -319,6 +319,11 @@ def _widest(texts: list[str]) -> int:
 
 
 def _padded(texts: list[str], width: int, right: bool) -> list[str]:
+    distinct = set(texts)
+    if len(distinct) * 4 < len(texts):
+        # Few distinct cells (stages, verdicts, dates): each padded once.
+        padded = dict(zip(distinct, _padded(list(distinct), width, right), strict=True))
+        return list(map(padded.__getitem__, texts))
     if "".join(texts).isascii():
         return [t.rjust(width) for t in texts] if right else [t.ljust(width) for t in texts]
     return [
