@@ -104,3 +104,16 @@ def test_a_document_written_as_it_is_made_is_the_same_text(capsys) -> None:
     output.print_json_document(data(output.LazyList))
     assert capsys.readouterr().out == whole
     assert "\\u202e" in whole and '"none": []' in whole
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_a_column_of_few_cells_is_padded_as_one_of_many(right: bool) -> None:
+    few = ["at-risk", "-", "日本", "at-risk"] * 10  # four distinct cells over forty
+    many = [f"{i}" for i in range(40)]
+    for texts in (few, many, few + many):
+        width = max(map(output._width, texts))
+        expected = [
+            " " * (width - output._width(t)) + t if right else t + " " * (width - output._width(t))
+            for t in texts
+        ]
+        assert output._padded(texts, width, right) == expected
