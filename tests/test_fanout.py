@@ -263,3 +263,35 @@ def test_a_part_whose_child_failed_is_written_here(forking: list[int], tmp_path:
         fanout.write_parts(render, list(range(30)), out, 1)
     assert len(forking) == 2  # both children started, and failed
     assert path.read_text() == "".join(f"{x}\n" for x in range(30))
+
+
+def test_a_stuck_child_is_killed_and_its_work_done_here(
+    forking: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import time
+
+    monkeypatch.setattr(fanout, "STUCK_S", 0.5)
+    parent = os.getpid()
+
+    def work(share: Sequence[int]) -> list[int]:
+        if os.getpid() != parent:
+            time.sleep(60)  # a child that never answers
+        return [x + 1 for x in share]
+
+    started = time.monotonic()
+    results = fanout.spread(work, list(range(12)), [1] * 12)
+    assert [x for share in results for x in share] == [x + 1 for x in range(12)]
+
+    def render(part: Sequence[int], first: bool, sink) -> None:  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            time.sleep(60)
+        sink.write("".join(f"{x}\n" for x in part))
+
+    import io
+
+    path = tmp_path / "out.txt"
+    with open(path, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+        fanout.write_parts(render, list(range(30)), out, 1)
+    assert path.read_text() == "".join(f"{x}\n" for x in range(30))
+    assert time.monotonic() - started < 30  # not the children's minute
+    assert len(forking) == 4

@@ -23,9 +23,11 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import select
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import IO, Generic, TypeVar
@@ -40,6 +42,9 @@ R = TypeVar("R")
 MIN_WORK = 2_000_000
 SHARES_PER_WORKER = 16  # small enough that the last share taken ends about with the others
 _NUMBER = 4  # bytes of a share's number in the pipe
+# A child that has not answered in this long is stuck (it never should be): it is killed and
+# its work done here, so a command cannot hang on a child.
+STUCK_S = 300.0
 
 
 def shares(weights: Sequence[int], parts: int) -> list[range]:
@@ -187,11 +192,17 @@ def _render_apart(
 
 
 def _finished(pid: int, kill: bool = False) -> bool:
-    """Whether the child `pid` ended well (waited for; killed first with `kill`)."""
+    """Whether the child `pid` ended well (waited for, at most STUCK_S; killed first with
+    `kill`, or when stuck)."""
+    deadline = time.monotonic() + (0 if kill else STUCK_S)
     try:
-        if kill and os.waitpid(pid, os.WNOHANG)[0] == 0:
-            os.kill(pid, 9)
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+            if time.monotonic() >= deadline:
+                os.kill(pid, 9)
+                done = os.waitpid(pid, 0)
+                break
+            time.sleep(0.002)
+        return os.waitstatus_to_exitcode(done[1]) == 0 and not kill
     except ChildProcessError:  # already waited for
         return False
 
@@ -231,7 +242,7 @@ class _Child(Generic[R]):
 
     def results(self) -> dict[int, R]:
         found: dict[int, R] = {}
-        if self.fd is not None:
+        if self.fd is not None and select.select([self.fd], [], [], STUCK_S)[0]:
             # Unpickled as it arrives: the answer never stands in memory as bytes as well.
             with os.fdopen(self.fd, "rb", closefd=False) as stream:
                 try:
