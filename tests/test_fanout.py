@@ -49,15 +49,6 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return child
 
     monkeypatch.setattr(fanout, "_start", counting)
-    render_apart = fanout._render_apart
-
-    def counting_parts(*args):  # type: ignore[no-untyped-def]
-        pid = render_apart(*args)
-        if pid is not None:
-            started.append(pid)
-        return pid
-
-    monkeypatch.setattr(fanout, "_render_apart", counting_parts)
     return started
 
 

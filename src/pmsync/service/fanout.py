@@ -27,7 +27,6 @@ import select
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import IO, Generic, TypeVar
@@ -146,14 +145,14 @@ def write_parts(
         render(items, True, out)
         return
     first, *rest = [items[r.start : r.stop] for r in shares([1] * len(items), parts)]
-    children: list[tuple[int | None, IO[bytes], Sequence[T]]] = []
+    children: list[tuple[_Child[bool] | None, IO[bytes], Sequence[T]]] = []
     try:
         for part in rest:
             tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, in the parent
-            children.append((_render_apart(render, part, tmp), tmp, part))
+            children.append((_start(_rendering(render, part, tmp)), tmp, part))
         render(first, True, out)
-        for pid, file, part in children:
-            if pid is not None and _finished(pid):
+        for child, file, part in children:
+            if child is not None and child.results():
                 out.flush()
                 # Read at offsets: the child moved the file position it shares with us.
                 fd, at = file.fileno(), 0
@@ -163,48 +162,24 @@ def write_parts(
             else:
                 render(part, False, out)
     finally:
-        for pid, file, _ in children:
+        for child, file, _ in children:
             file.close()
-            if pid is not None:
-                _finished(pid, kill=True)
+            if child is not None:
+                child.reap()
 
 
-def _render_apart(
+def _rendering(
     render: Callable[[Sequence[T], bool, IO[str]], None], part: Sequence[T], file: IO[bytes]
-) -> int | None:
-    """A child rendering `part` into `file`; its pid, or None when it could not start."""
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:
-        code = 1
-        try:
-            sink = io.TextIOWrapper(file, encoding="utf-8", newline="")
-            render(part, False, sink)
-            sink.flush()
-            code = 0
-        except BaseException:  # the parent renders the part itself
-            code = 1
-        finally:
-            os._exit(code)
-    return pid
+) -> Callable[[], dict[int, bool]]:
+    """What a child writing `part` into `file` does; it sends back only that it did."""
 
+    def produce() -> dict[int, bool]:
+        sink = io.TextIOWrapper(file, encoding="utf-8", newline="")
+        render(part, False, sink)
+        sink.flush()
+        return {0: True}
 
-def _finished(pid: int, kill: bool = False) -> bool:
-    """Whether the child `pid` ended well (waited for, at most STUCK_S; killed first with
-    `kill`, or when stuck)."""
-    deadline = time.monotonic() + (0 if kill else STUCK_S)
-    try:
-        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
-            if time.monotonic() >= deadline:
-                os.kill(pid, 9)
-                done = os.waitpid(pid, 0)
-                break
-            time.sleep(0.002)
-        return os.waitstatus_to_exitcode(done[1]) == 0 and not kill
-    except ChildProcessError:  # already waited for
-        return False
+    return produce
 
 
 def _queue(count: int) -> int | None:
