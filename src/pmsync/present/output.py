@@ -365,9 +365,6 @@ class PlainTable:
         self.widths[name] = width
         self._blocks[name] = ["\n".join(_padded(b.split("\n"), width, right)) for b in blocks]
 
-    def has(self, name: str) -> bool:
-        return name in self._blocks
-
     def print(self, title: str | None = None, write_parts: PartsWriter | None = None) -> None:
         """`write_parts`: how a long table's lines may be put together on other cores."""
         names, widths = self.names, [self.widths[n] for n in self.names]

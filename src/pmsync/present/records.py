@@ -81,8 +81,6 @@ def forecast_json(f: DealForecast | None) -> dict[str, Any]:
 
 
 def deal_json(d: Deal, forecast: DealForecast | None = None) -> dict[str, Any]:
-    # Dates inline rather than through iso(): `deal list --json` makes a hundred thousand.
-    est = d.estimate
     out = {
         "id": d.id,
         "title": d.title,
@@ -92,17 +90,17 @@ def deal_json(d: Deal, forecast: DealForecast | None = None) -> dict[str, Any]:
         "stage": d.stage,
         "value": d.value,
         "probability": d.probability,
-        "promised": None if d.promised is None else d.promised.isoformat(),
-        "start": None if d.start is None else d.start.isoformat(),
+        "promised": iso(d.promised),
+        "start": iso(d.start),
         "pm": d.pm,
         "stakeholder": d.stakeholder,
         "external_id": d.external_id,
-        "signed_on": None if d.signed_on is None else d.signed_on.isoformat(),
-        "delivered_on": None if d.delivered_on is None else d.delivered_on.isoformat(),
-        "estimate_hours": est.hours if est else None,
+        "signed_on": iso(d.signed_on),
+        "delivered_on": iso(d.delivered_on),
+        "estimate_hours": d.estimate.hours if d.estimate else None,
         "logged_hours": d.logged_hours,
-        "remaining_hours": None if est is None else max(0.0, est.hours - d.logged_hours),
-        "over_estimate": est is not None and d.logged_hours > est.hours,
+        "remaining_hours": d.remaining_hours,
+        "over_estimate": d.over_estimate,
         "actual_hours": d.actual_hours,
         "lost_reason": d.lost_reason,
     }

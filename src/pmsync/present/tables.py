@@ -87,17 +87,10 @@ def deal_list(
     """`early`: the table `deal_list_early` began for these deals; `write_parts`: how its
     lines may be put together on other cores."""
     if early is not None:
-        # The two columns a forecast gives, worked out a list at a time (no call per deal
-        # for what most deals have: a forecast with a verdict).
+        # The two columns a forecast gives, worked out a list at a time.
         found = [forecasts.get(d.id) for d in deals]
-        early.add_values("finish", [None if f is None else f.p80 or f.finish for f in found])
-        early.add_values(
-            "verdict",
-            [
-                f.verdict if f is not None and f.verdict else _verdict(d, f)
-                for d, f in zip(deals, found, strict=True)
-            ],
-        )
+        early.add_values("finish", [None if f is None else f.safe_finish for f in found])
+        early.add_values("verdict", list(map(_verdict, deals, found)))
         early.print(write_parts=write_parts)
         return
     output.print_table(
