@@ -262,6 +262,11 @@ class Forecaster:
             self._history = self._history()
         return self._history
 
+    def learn(self) -> None:
+        """Read history and fit the overrun model now: before queues are shared with other
+        processes (each would fit it again), or while other work waits on something else."""
+        self.history.model  # noqa: B018 - worked out and kept
+
     def size(self, pm: str) -> int:
         """How many deals are load on the PM: what planning their queue costs."""
         jobs = self._jobs.get(pm)

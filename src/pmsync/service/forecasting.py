@@ -67,7 +67,7 @@ def portfolio(
 
     names = list(engine.pms if pms is None else pms)
     sizes = [engine.size(n) for n in names]
-    engine.history.model  # noqa: B018 - learnt here once, not in every process
+    engine.learn()
     out: dict[int, DealForecast] = {}
     for share in spread(plain, names, sizes, engine.settings.samples, meanwhile):
         out.update(zip(map(itemgetter(0), share), map(DealForecast._make, share), strict=True))
@@ -168,15 +168,16 @@ def _spread_plans(engine: Forecaster) -> ShareMap:
     history and loads numpy for the full checks that follow."""
     from pmsync.service.fanout import spread
 
-    first = [True]
+    learnt = False
 
     def each(work: Callable[[Sequence[str]], list], names: Sequence[str], per_deal: int) -> list:
+        nonlocal learnt
         sizes = [engine.size(n) for n in names]
-        meanwhile, first[0] = (learn if first[0] else None), False
+        meanwhile, learnt = (None if learnt else learn), True
         return [r for share in spread(work, names, sizes, per_deal, meanwhile) for r in share]
 
     def learn() -> None:
-        engine.history.model  # noqa: B018 - learnt here, for the full checks that follow
+        engine.learn()  # for the full checks that follow
         engine.budget.prepare()
 
     return each
