@@ -149,25 +149,13 @@ def draw_array(
     samples lie side by side, the way the scheduler and the percentiles read them."""
     import numpy as np
 
-    if len(jobs) <= BLOCK_JOBS:
-        return _draw_block(jobs, keys, overrun, samples, units)
-    out = np.empty((len(jobs), samples), dtype=np.int64)
-    keys = np.asarray(keys, dtype=np.uint64)
-    for a in range(0, len(jobs), BLOCK_JOBS):
-        b = a + BLOCK_JOBS
-        out[a:b] = _draw_block(jobs[a:b], keys[a:b], overrun, samples, units)
-    return out
-
-
-def _draw_block(
-    jobs: Sequence[Job],
-    keys: Sequence[int] | np.ndarray,
-    overrun: QueueOverrun | None,
-    samples: int,
-    units: int,
-) -> np.ndarray:
-    import numpy as np
-
+    if len(jobs) > BLOCK_JOBS:
+        out = np.empty((len(jobs), samples), dtype=np.int64)
+        keys = np.asarray(keys, dtype=np.uint64)
+        for a in range(0, len(jobs), BLOCK_JOBS):
+            b = a + BLOCK_JOBS
+            out[a:b] = draw_array(jobs[a:b], keys[a:b], overrun, samples, units)
+        return out
     habitual = _habitual(overrun)
     low, likely, high, mode_at, logged, weight = (
         np.array(v, dtype=float)[:, None]
